@@ -1,7 +1,12 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createApiHandler } from '@qunfa/api';
+import { createDocumentClient, createLogger, loadFunctionConfig, tenancyDeps } from '@qunfa/aws';
 
-// Placeholder until the shared HTTP conventions land (same session).
-export const handler = async (_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => ({
-  statusCode: 200,
-  body: '{}',
+// Built once per cold start: config, clients and dependencies; then every request goes
+// through the same middy handler.
+const config = loadFunctionConfig('api');
+const client = createDocumentClient();
+
+export const handler = createApiHandler({
+  tenancy: tenancyDeps({ client, tableName: config.table('tenants') }),
+  logger: createLogger({ service: 'api', level: config.logLevel }),
 });

@@ -1,0 +1,30 @@
+import middy from '@middy/core';
+import type { QunfaLogger } from '@qunfa/aws';
+import { authenticate, type TenancyDeps } from '@qunfa/domain';
+import { accessLog, createRouter, httpErrors } from '@qunfa/http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { tenancyRoutes } from './routes/tenancy';
+
+export interface ApiDeps {
+  readonly tenancy: TenancyDeps;
+  readonly logger: QunfaLogger;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Every route of the HTTP API, in one list (the router and the OpenAPI document read it). */
+export function apiRoutes(deps: ApiDeps) {
+  return [...tenancyRoutes(deps.tenancy)];
+}
+
+/** The API function: middleware first, router last. */
+export function createApiHandler(deps: ApiDeps): ApiHandler {
+  const router = createRouter({
+    routes: apiRoutes(deps),
+    authenticate: (authorization) => authenticate({ store: deps.tenancy.store, authorization }),
+  });
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(accessLog({ logger: deps.logger }))
+    .use(httpErrors({ logger: deps.logger }))
+    .handler(router);
+}

@@ -1,0 +1,8 @@
+// AWS adapters: DynamoDB repositories, SQS, EventBridge Scheduler, the masked logger and
+// the one config module. Built once per cold start and injected into the domain.
+
+export * from './config';
+export * from './dynamo/client';
+export * from './dynamo/tenant-store';
+export * from './logging/logger';
+export * from './tenancy';

@@ -1,0 +1,12 @@
+// The pure domain of qunfa: members, segments, templates, campaigns, compliance, receipts,
+// metrics, tenancy. No AWS import, no clock or randomness it does not receive.
+
+export * from './privacy/mask';
+export * from './scheduling/scheduler';
+export * from './shared/errors';
+export * from './shared/ids';
+export * from './tenancy/api-keys';
+export * from './tenancy/roles';
+export * from './tenancy/store';
+export * from './tenancy/tenant';
+export * from './tenancy/use-cases';

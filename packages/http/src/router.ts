@@ -1,0 +1,135 @@
+import { ForbiddenError, type Principal, type Role, roleAllows, ValidationError } from '@qunfa/domain';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type * as z from 'zod';
+import { MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from './errors';
+import { parseInput } from './validation';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpResult {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export interface RouteInput<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly principal: Principal;
+  readonly requestId: string;
+}
+
+type Schema<T> = z.ZodType<T>;
+
+/**
+ * One route: its method and path template, the least role that may call it, and the
+ * schemas that type its input. The list of routes is the single source for the router and
+ * (with the campaigns issue) for the OpenAPI document.
+ */
+export interface Route<P = unknown, Q = unknown, B = unknown> {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly summary: string;
+  readonly role: Role;
+  readonly params?: Schema<P>;
+  readonly query?: Schema<Q>;
+  readonly body?: Schema<B>;
+  handle(input: RouteInput<P, Q, B>): Promise<HttpResult>;
+}
+
+/** Keeps the schemas' inferred types attached to `handle` while the list stays heterogeneous. */
+export function defineRoute<P = undefined, Q = undefined, B = undefined>(route: Route<P, Q, B>): Route {
+  return route;
+}
+
+export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (!param?.[1]) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}/?$`), names };
+}
+
+export function createRouter({
+  routes,
+  authenticate,
+}: {
+  routes: readonly Route[];
+  authenticate: Authenticator;
+}): (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2> {
+  const compiled = routes.map(compile);
+  return async (event) => {
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = event.rawPath;
+    const matches = compiled
+      .map((entry) => ({ entry, match: entry.pattern.exec(path) }))
+      .filter((m): m is { entry: CompiledRoute; match: RegExpExecArray } => m.match !== null);
+    if (matches.length === 0) throw new RouteNotFoundError(method, path);
+    const found = matches.find(({ entry }) => entry.route.method === method);
+    if (!found) throw new MethodNotAllowedError(method, path, [...new Set(matches.map((m) => m.entry.route.method))]);
+    const { route, names } = found.entry;
+
+    // Authenticate before validating, so an anonymous caller learns nothing about a route's input.
+    const principal = await authenticate(event.headers.authorization);
+    if (!roleAllows({ held: principal.role, required: route.role })) {
+      throw new ForbiddenError(`This needs the ${route.role} role; the key used has the ${principal.role} role.`);
+    }
+
+    const rawParams = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found.match[i + 1] ?? '')]));
+    const params = route.params ? parseInput(route.params, rawParams, 'path') : rawParams;
+    const query = route.query ? parseInput(route.query, event.queryStringParameters ?? {}, 'query') : undefined;
+    const body = route.body ? parseInput(route.body, readJsonBody(event), 'body') : undefined;
+
+    const result = await route.handle({ params, query, body, principal, requestId: event.requestContext.requestId });
+    return toResponse(result);
+  };
+}
+
+function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  if (event.body === undefined || event.body === '') return undefined;
+  const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (contentType !== 'application/json' && !contentType.endsWith('+json')) {
+    throw new UnsupportedMediaTypeError(contentType, 'application/json');
+  }
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return parseJson(text);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidJsonError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function toResponse({ status, body, headers = {} }: HttpResult): APIGatewayProxyStructuredResultV2 {
+  if (body === undefined) return { statusCode: status, headers };
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+class InvalidJsonError extends ValidationError {
+  constructor(detail: string) {
+    super([{ path: 'body', message: `not valid JSON: ${detail}` }], 'The body is not valid JSON.');
+    this.name = 'InvalidJsonError';
+  }
+}
