@@ -27,15 +27,19 @@ export function httpEvent({
   const requestId = `req-${++counter}`;
   const jsonHeaders: Record<string, string> =
     body === undefined || typeof body === 'string' ? {} : { 'content-type': 'application/json' };
-  const { cookies: _cookies, pathParameters: _params, stageVariables: _stage, ...rest } = base;
+  const { cookies: _cookies, pathParameters: _params, stageVariables: _stage, body: _body, ...rest } = base;
   return {
     ...rest,
     rawPath: path,
     rawQueryString: new URLSearchParams(query ?? {}).toString(),
     headers: { ...jsonHeaders, ...headers },
     ...(query ? { queryStringParameters: query } : {}),
-    requestContext: { ...base.requestContext, requestId, http: { ...base.requestContext.http, method, path } },
-    ...(body === undefined ? { body: undefined } : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    requestContext: {
+      ...base.requestContext,
+      requestId,
+      http: { ...base.requestContext.http, method, path },
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     isBase64Encoded: false,
   };
 }

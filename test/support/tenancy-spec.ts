@@ -32,7 +32,11 @@ export function describeTenancyApi(title: string, makeStore: () => Promise<Tenan
     };
 
     beforeEach(async () => {
-      deps = { store: await makeStore(), random: (n) => randomBytes(n), now: () => new Date('2026-11-23T08:00:00Z') };
+      deps = {
+        store: await makeStore(),
+        random: (n) => randomBytes(n),
+        now: () => new Date('2026-11-23T08:00:00Z'),
+      };
       api = createApiHandler({ tenancy: deps, logger: createLogger({ service: 'test', level: 'SILENT' }) });
       const settings = tenantSettings.parse({ name: 'Acme Tea' });
       const suffix = randomBytes(4).toString('hex');
@@ -84,7 +88,10 @@ export function describeTenancyApi(title: string, makeStore: () => Promise<Tenan
           expect(attempt.status).toBe(403);
           expect(attempt.body).toMatchObject({ code: 'forbidden' });
         }
-        expect((await deps.store.listApiKeys((await call('GET', '/me', acme.admin)).body.tenantId as string)).length).toBe(3);
+        expect(
+          (await deps.store.listApiKeys((await call('GET', '/me', acme.admin)).body.tenantId as string))
+            .length,
+        ).toBe(3);
       });
 
       it("answers another tenant's key with 404 and changes nothing", async () => {

@@ -10,7 +10,10 @@ export interface ApiDeps {
   readonly logger: QunfaLogger;
 }
 
-export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Every route of the HTTP API, in one list (the router and the OpenAPI document read it). */
 export function apiRoutes(deps: ApiDeps) {

@@ -5,8 +5,8 @@ import {
   queueEnvName,
   scheduleEnv,
   type TableId,
-  tableIds,
   tableEnvName,
+  tableIds,
 } from '@qunfa/resources';
 import * as z from 'zod';
 
@@ -65,11 +65,13 @@ export function loadFunctionConfig(
     region: parsed.data.AWS_REGION,
     logLevel: parsed.data.LOG_LEVEL,
     table(id) {
-      if (!(id in definition.tables)) throw new ConfigError(`Function ${functionId} has no access to table ${id}.`);
+      if (!(id in definition.tables))
+        throw new ConfigError(`Function ${functionId} has no access to table ${id}.`);
       return value(tableEnvName(id));
     },
     queueUrl(id) {
-      if (!definition.sendsTo.includes(id)) throw new ConfigError(`Function ${functionId} does not send to queue ${id}.`);
+      if (!definition.sendsTo.includes(id))
+        throw new ConfigError(`Function ${functionId} does not send to queue ${id}.`);
       return value(queueEnvName(id));
     },
     ...(definition.schedules

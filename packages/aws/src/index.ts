@@ -5,4 +5,7 @@ export * from './config';
 export * from './dynamo/client';
 export * from './dynamo/tenant-store';
 export * from './logging/logger';
+export * from './scheduler/cron';
+export * from './scheduler/event-bridge-scheduler';
+export * from './sqs/queue-handler';
 export * from './tenancy';

@@ -4,7 +4,13 @@ import { type BootstrapResult, ensureFirstTenant, type TenancyDeps, tenantSettin
 import { DynamoTenantStore } from './dynamo/tenant-store';
 
 /** Tenancy use-case dependencies on DynamoDB, with the real clock and randomness. */
-export function tenancyDeps({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }): TenancyDeps {
+export function tenancyDeps({
+  client,
+  tableName,
+}: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): TenancyDeps {
   return {
     store: new DynamoTenantStore({ client, tableName }),
     random: (size) => randomBytes(size),

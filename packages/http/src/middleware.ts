@@ -25,7 +25,13 @@ export function httpErrors({ logger }: { logger: QunfaLogger }): HttpMiddleware 
 }
 
 /** One structured line per request: method, path, status, duration; never the body. */
-export function accessLog({ logger, now = () => performance.now() }: { logger: QunfaLogger; now?: () => number }): HttpMiddleware {
+export function accessLog({
+  logger,
+  now = () => performance.now(),
+}: {
+  logger: QunfaLogger;
+  now?: () => number;
+}): HttpMiddleware {
   // Keyed by event: on the local stack one handler instance serves concurrent requests.
   const started = new WeakMap<APIGatewayProxyEventV2, number>();
   const log = (request: {

@@ -81,21 +81,34 @@ export function createRouter({
       .filter((m): m is { entry: CompiledRoute; match: RegExpExecArray } => m.match !== null);
     if (matches.length === 0) throw new RouteNotFoundError(method, path);
     const found = matches.find(({ entry }) => entry.route.method === method);
-    if (!found) throw new MethodNotAllowedError(method, path, [...new Set(matches.map((m) => m.entry.route.method))]);
+    if (!found)
+      throw new MethodNotAllowedError(method, path, [...new Set(matches.map((m) => m.entry.route.method))]);
     const { route, names } = found.entry;
 
     // Authenticate before validating, so an anonymous caller learns nothing about a route's input.
     const principal = await authenticate(event.headers.authorization);
     if (!roleAllows({ held: principal.role, required: route.role })) {
-      throw new ForbiddenError(`This needs the ${route.role} role; the key used has the ${principal.role} role.`);
+      throw new ForbiddenError(
+        `This needs the ${route.role} role; the key used has the ${principal.role} role.`,
+      );
     }
 
-    const rawParams = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found.match[i + 1] ?? '')]));
+    const rawParams = Object.fromEntries(
+      names.map((name, i) => [name, decodeURIComponent(found.match[i + 1] ?? '')]),
+    );
     const params = route.params ? parseInput(route.params, rawParams, 'path') : rawParams;
-    const query = route.query ? parseInput(route.query, event.queryStringParameters ?? {}, 'query') : undefined;
+    const query = route.query
+      ? parseInput(route.query, event.queryStringParameters ?? {}, 'query')
+      : undefined;
     const body = route.body ? parseInput(route.body, readJsonBody(event), 'body') : undefined;
 
-    const result = await route.handle({ params, query, body, principal, requestId: event.requestContext.requestId });
+    const result = await route.handle({
+      params,
+      query,
+      body,
+      principal,
+      requestId: event.requestContext.requestId,
+    });
     return toResponse(result);
   };
 }

@@ -281,8 +281,15 @@ export function queueConsumedBy(functionId: FunctionId): QueueDefinition | undef
 
 /** Attribute definitions a table needs: its keys and every index key, each once. */
 export function attributeDefinitions(table: TableDefinition): { name: string; type: AttributeType }[] {
-  const keys = [table.partitionKey, table.sortKey, ...table.globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  const keys = [
+    table.partitionKey,
+    table.sortKey,
+    ...table.globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ];
   const byName = new Map<string, AttributeType>();
   for (const key of keys) if (key) byName.set(key.name, key.type);
   return [...byName].map(([name, type]) => ({ name, type }));
 }
+
+export * from './bundling';
+export * from './outputs';

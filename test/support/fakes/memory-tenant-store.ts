@@ -15,7 +15,8 @@ export class MemoryTenantStore implements TenantStore {
     return this.tenants.get(tenantId);
   }
   async createTenant(tenant: Tenant): Promise<void> {
-    if (this.tenants.has(tenant.tenantId)) throw new ConflictError(`Tenant ${tenant.tenantId} already exists.`);
+    if (this.tenants.has(tenant.tenantId))
+      throw new ConflictError(`Tenant ${tenant.tenantId} already exists.`);
     this.tenants.set(tenant.tenantId, tenant);
   }
   async updateTenant(tenant: Tenant): Promise<void> {

@@ -37,7 +37,12 @@ export function tenancyRoutes(deps: TenancyDeps): Route[] {
         const tenant = await tenantOf(principal.tenantId);
         return {
           status: 200,
-          body: { tenantId: tenant.tenantId, tenantName: tenant.name, role: principal.role, keyId: principal.keyId },
+          body: {
+            tenantId: tenant.tenantId,
+            tenantName: tenant.name,
+            role: principal.role,
+            keyId: principal.keyId,
+          },
         };
       },
     }),
@@ -56,7 +61,10 @@ export function tenancyRoutes(deps: TenancyDeps): Route[] {
       body: tenantSettings.partial().strict(),
       handle: async ({ principal, body }) => {
         const current = await tenantOf(principal.tenantId);
-        const updated = { ...current, ...Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) };
+        const updated = {
+          ...current,
+          ...Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)),
+        };
         await deps.store.updateTenant(updated);
         return { status: 200, body: updated };
       },
@@ -78,7 +86,11 @@ export function tenancyRoutes(deps: TenancyDeps): Route[] {
       role: 'admin',
       body: newKeyBody,
       handle: async ({ principal, body }) => {
-        const issued = await issueApiKey(deps, { tenantId: principal.tenantId, role: body.role, name: body.name });
+        const issued = await issueApiKey(deps, {
+          tenantId: principal.tenantId,
+          role: body.role,
+          name: body.name,
+        });
         const { tenantId: _tenant, ...key } = issued.key;
         return { status: 201, body: { ...key, apiKey: issued.apiKey } };
       },

@@ -1,4 +1,4 @@
-import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { maskPhonesDeep } from '@qunfa/domain';
 
@@ -37,5 +37,9 @@ export function createLogger({
   service: string;
   level?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }): QunfaLogger {
-  return new Logger({ serviceName: `qunfa-${service}`, logLevel: level, logFormatter: new MaskingLogFormatter() });
+  return new Logger({
+    serviceName: `qunfa-${service}`,
+    logLevel: level,
+    logFormatter: new MaskingLogFormatter(),
+  });
 }

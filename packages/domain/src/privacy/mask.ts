@@ -17,7 +17,9 @@ const phonePattern = /(?<![\w+])(?:\+|00)?(?:\d[ -]?){7,14}\d(?!\w)/g;
 
 /** Masks every phone-like run of digits in free text. */
 export function maskPhonesInText(text: string): string {
-  return text.replace(phonePattern, (match) => (match.replace(/\D/g, '').length >= 8 ? maskPhone(match) : match));
+  return text.replace(phonePattern, (match) =>
+    match.replace(/\D/g, '').length >= 8 ? maskPhone(match) : match,
+  );
 }
 
 /** Deep copy of a log payload with every phone-like string masked. */
@@ -26,7 +28,11 @@ export function maskPhonesDeep(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => maskPhonesDeep(item, depth + 1));
   if (value instanceof Error) {
-    return { name: value.name, message: maskPhonesInText(value.message), stack: value.stack && maskPhonesInText(value.stack) };
+    return {
+      name: value.name,
+      message: maskPhonesInText(value.message),
+      stack: value.stack && maskPhonesInText(value.stack),
+    };
   }
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = maskPhonesDeep(item, depth + 1);

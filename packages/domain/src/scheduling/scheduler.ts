@@ -9,7 +9,9 @@ export const scheduleSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('at'), at: z.iso.datetime({ offset: true }) }),
   z.object({
     kind: z.literal('cron'),
-    expression: z.string().regex(/^\S+( \S+){4}$/, 'five space-separated fields: minute hour day month weekday'),
+    expression: z
+      .string()
+      .regex(/^\S+( \S+){4}$/, 'five space-separated fields: minute hour day month weekday'),
     timeZone: z.string().min(1),
   }),
 ]);

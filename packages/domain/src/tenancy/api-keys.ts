@@ -48,7 +48,13 @@ export function secretMatches({ secret, secretHash }: { secret: string; secretHa
   return given.length === stored.length && timingSafeEqual(given, stored);
 }
 
-export function generateApiKey({ tenantId, random }: { tenantId: string; random: RandomBytes }): ParsedApiKey {
+export function generateApiKey({
+  tenantId,
+  random,
+}: {
+  tenantId: string;
+  random: RandomBytes;
+}): ParsedApiKey {
   tenantIdSchema.parse(tenantId);
   return {
     tenantId,

@@ -1,12 +1,14 @@
 import * as z from 'zod';
+import { ianaTimeZone } from '../shared/time-zones';
 
 /** A merchant. Lower-case letters, digits and inner dashes: it starts every key in every table. */
 export const tenantId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, '3–40 lower-case letters, digits or dashes, not starting or ending with a dash');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/,
+    '3–40 lower-case letters, digits or dashes, not starting or ending with a dash',
+  );
 export type TenantId = z.infer<typeof tenantId>;
-
-const ianaTimeZone = z.string().refine(isTimeZone, 'an IANA time zone such as Asia/Shanghai');
 
 export const tenantSettings = z.object({
   name: z.string().trim().min(1).max(100),
@@ -24,13 +26,4 @@ export type TenantSettings = z.infer<typeof tenantSettings>;
 export interface Tenant extends TenantSettings {
   readonly tenantId: TenantId;
   readonly createdAt: string;
-}
-
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }

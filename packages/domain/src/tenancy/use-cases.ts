@@ -1,6 +1,13 @@
 import { ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import type { RandomBytes } from '../shared/ids';
-import { formatApiKey, generateApiKey, hashSecret, parseApiKey, type StoredApiKey, secretMatches } from './api-keys';
+import {
+  formatApiKey,
+  generateApiKey,
+  hashSecret,
+  parseApiKey,
+  type StoredApiKey,
+  secretMatches,
+} from './api-keys';
 import type { Role } from './roles';
 import type { TenantStore } from './store';
 import type { Tenant, TenantSettings } from './tenant';
@@ -34,7 +41,11 @@ export async function authenticate({
   const parsed = match?.[1] ? parseApiKey(match[1]) : undefined;
   if (!parsed) throw new UnauthorizedError();
   const stored = await store.getApiKey(parsed.tenantId, parsed.keyId);
-  if (!stored || stored.revokedAt || !secretMatches({ secret: parsed.secret, secretHash: stored.secretHash })) {
+  if (
+    !stored ||
+    stored.revokedAt ||
+    !secretMatches({ secret: parsed.secret, secretHash: stored.secretHash })
+  ) {
     throw new UnauthorizedError('The API key is not valid or has been revoked.');
   }
   return { tenantId: stored.tenantId, keyId: stored.keyId, role: stored.role };
@@ -73,7 +84,11 @@ async function storeKey(
 
 export async function createTenant(
   deps: TenancyDeps,
-  { tenantId, settings, adminKeyName = 'first admin key' }: { tenantId: string; settings: TenantSettings; adminKeyName?: string },
+  {
+    tenantId,
+    settings,
+    adminKeyName = 'first admin key',
+  }: { tenantId: string; settings: TenantSettings; adminKeyName?: string },
 ): Promise<{ tenant: Tenant; admin: IssuedApiKey }> {
   const tenant: Tenant = { tenantId, ...settings, createdAt: deps.now().toISOString() };
   await deps.store.createTenant(tenant);
@@ -116,12 +131,18 @@ export async function ensureFirstTenant(
   if (presetKey !== undefined) {
     const parsed = parseApiKey(presetKey);
     if (!parsed) {
-      throw new Error('QUNFA_ADMIN_KEY must look like qf_<tenant>_<12 letters or digits>_<32 letters or digits>.');
+      throw new Error(
+        'QUNFA_ADMIN_KEY must look like qf_<tenant>_<12 letters or digits>_<32 letters or digits>.',
+      );
     }
     const existing = await deps.store.getApiKey(parsed.tenantId, parsed.keyId);
     if (existing) return { created: false };
     if (!(await deps.store.getTenant(parsed.tenantId))) {
-      await deps.store.createTenant({ tenantId: parsed.tenantId, ...settings, createdAt: deps.now().toISOString() });
+      await deps.store.createTenant({
+        tenantId: parsed.tenantId,
+        ...settings,
+        createdAt: deps.now().toISOString(),
+      });
     }
     const issued = await storeKey(deps, { parsed, role: 'admin', name: 'preset admin key' });
     return { created: true, tenantId: parsed.tenantId, apiKey: issued.apiKey, preset: true };

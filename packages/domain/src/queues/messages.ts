@@ -1,0 +1,37 @@
+import * as z from 'zod';
+import { tenantId } from '../tenancy/tenant';
+
+// The bodies of the messages on qunfa's queues. Every message names its tenant; the
+// consumer confines all its reads and writes to that tenant.
+
+/** Start queue: a campaign run is due (from the scheduler, or "send now"). */
+export const startMessage = z.object({
+  type: z.literal('campaign.start'),
+  tenantId,
+  campaignId: z.string().min(1),
+  /** The instant the schedule was meant to fire; a start far later than this is missed. */
+  scheduledAt: z.iso.datetime({ offset: true }),
+  /** Set when a checkpointed segmenter re-enqueues itself to continue a run. */
+  runId: z.string().min(1).optional(),
+});
+export type StartMessage = z.infer<typeof startMessage>;
+
+/** Send queue: a batch of recipients of one run, each already holding a message record. */
+export const sendMessage = z.object({
+  type: z.literal('send.batch'),
+  tenantId,
+  campaignId: z.string().min(1),
+  runId: z.string().min(1),
+  memberIds: z.array(z.string().min(1)).min(1).max(100),
+});
+export type SendMessage = z.infer<typeof sendMessage>;
+
+/** Receipt queue: a verified provider callback (receipt, reply or click), as received. */
+export const receiptMessage = z.object({
+  type: z.enum(['receipt', 'reply', 'click']),
+  tenantId,
+  provider: z.string().min(1),
+  receivedAt: z.iso.datetime({ offset: true }),
+  payload: z.unknown(),
+});
+export type ReceiptMessage = z.infer<typeof receiptMessage>;

@@ -1,0 +1,21 @@
+// How every function is bundled: read by the CDK house construct and by `npm run bench --
+// bundles`, so the sizes the benchmark reports are the sizes that are deployed.
+
+export const lambdaRuntime = { name: 'nodejs24.x', architecture: 'arm64', esbuildTarget: 'node24' } as const;
+
+export const bundling = {
+  format: 'esm',
+  minify: true,
+  sourceMap: true,
+  target: lambdaRuntime.esbuildTarget,
+  /** Prefer packages' ESM builds: they tree-shake far better than their CommonJS ones. */
+  mainFields: ['module', 'main'],
+  /** The nodejs24.x runtime ships AWS SDK v3; bundling it would triple every bundle. */
+  externalModules: ['@aws-sdk/*'],
+  /** CommonJS dependencies inside an ESM bundle still call require(). */
+  banner:
+    "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+} as const;
+
+/** Every bundle stays below these (issue 2); `npm run bench -- bundles` measures them. */
+export const bundleBudget = { maxBundleKb: 300, maxImportMs: 100 } as const;
