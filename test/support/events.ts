@@ -23,21 +23,31 @@ export function httpEvent({
   body?: unknown;
   query?: Record<string, string>;
 }): APIGatewayProxyEventV2 {
+  // A `?query` written into the path is split off as API Gateway does.
+  const [rawPath = path, search] = path.split('?', 2);
+  if (search !== undefined) query = { ...Object.fromEntries(new URLSearchParams(search)), ...query };
   const base = loadEvent<APIGatewayProxyEventV2>('api-gateway', 'http-api-v2');
   const requestId = `req-${++counter}`;
   const jsonHeaders: Record<string, string> =
     body === undefined || typeof body === 'string' ? {} : { 'content-type': 'application/json' };
-  const { cookies: _cookies, pathParameters: _params, stageVariables: _stage, body: _body, ...rest } = base;
+  const {
+    cookies: _cookies,
+    pathParameters: _params,
+    stageVariables: _stage,
+    body: _body,
+    queryStringParameters: _query,
+    ...rest
+  } = base;
   return {
     ...rest,
-    rawPath: path,
+    rawPath,
     rawQueryString: new URLSearchParams(query ?? {}).toString(),
     headers: { ...jsonHeaders, ...headers },
     ...(query ? { queryStringParameters: query } : {}),
     requestContext: {
       ...base.requestContext,
       requestId,
-      http: { ...base.requestContext.http, method, path },
+      http: { ...base.requestContext.http, method, path: rawPath },
     },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     isBase64Encoded: false,

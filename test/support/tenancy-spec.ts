@@ -4,6 +4,7 @@ import { createLogger } from '@qunfa/aws';
 import { createTenant, type TenancyDeps, type TenantStore, tenantSettings } from '@qunfa/domain';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { httpEvent, lambdaContext } from './events';
+import { memoryMemberDeps } from './fakes/memory-member-store';
 
 // The tenancy and authorization specification of the HTTP API. It runs twice: against an
 // in-memory store (unit) and against DynamoDB Local (integration), so both must agree.
@@ -37,7 +38,8 @@ export function describeTenancyApi(title: string, makeStore: () => Promise<Tenan
         random: (n) => randomBytes(n),
         now: () => new Date('2026-11-23T08:00:00Z'),
       };
-      api = createApiHandler({ tenancy: deps, logger: createLogger({ service: 'test', level: 'SILENT' }) });
+      const stores = memoryMemberDeps();
+      api = createApiHandler({ tenancy: deps, members: stores, segments: stores, logger: createLogger({ service: 'test', level: 'SILENT' }) });
       const settings = tenantSettings.parse({ name: 'Acme Tea' });
       const suffix = randomBytes(4).toString('hex');
       const a = await createTenant(deps, { tenantId: `acme-${suffix}`, settings });

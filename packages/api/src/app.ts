@@ -1,12 +1,16 @@
 import middy from '@middy/core';
 import type { QunfaLogger } from '@qunfa/aws';
-import { authenticate, type TenancyDeps } from '@qunfa/domain';
+import { authenticate, type MemberDeps, type SegmentDeps, type TenancyDeps } from '@qunfa/domain';
 import { accessLog, createRouter, httpErrors } from '@qunfa/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { memberRoutes } from './routes/members';
+import { segmentRoutes } from './routes/segments';
 import { tenancyRoutes } from './routes/tenancy';
 
 export interface ApiDeps {
   readonly tenancy: TenancyDeps;
+  readonly members: MemberDeps;
+  readonly segments: SegmentDeps;
   readonly logger: QunfaLogger;
 }
 
@@ -17,7 +21,11 @@ export type ApiHandler = (
 
 /** Every route of the HTTP API, in one list (the router and the OpenAPI document read it). */
 export function apiRoutes(deps: ApiDeps) {
-  return [...tenancyRoutes(deps.tenancy)];
+  return [
+    ...tenancyRoutes(deps.tenancy),
+    ...memberRoutes({ members: deps.members, tenants: deps.tenancy.store }),
+    ...segmentRoutes({ segments: deps.segments, tenants: deps.tenancy.store }),
+  ];
 }
 
 /** The API function: middleware first, router last. */

@@ -3,8 +3,13 @@
 
 export * from './config';
 export * from './dynamo/client';
+export * from './dynamo/import-part-store';
+export * from './dynamo/member-store';
+export * from './dynamo/opt-out-store';
+export * from './dynamo/record-store';
 export * from './dynamo/tenant-store';
 export * from './logging/logger';
+export * from './members';
 export * from './scheduler/cron';
 export * from './scheduler/event-bridge-scheduler';
 export * from './sqs/queue-handler';

@@ -18,6 +18,8 @@ export interface RouteInput<P, Q, B> {
   readonly body: B;
   readonly principal: Principal;
   readonly requestId: string;
+  /** The body's bytes, for routes that declare `rawBody` (file uploads). */
+  readonly raw?: Buffer;
 }
 
 type Schema<T> = z.ZodType<T>;
@@ -35,6 +37,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   readonly params?: Schema<P>;
   readonly query?: Schema<Q>;
   readonly body?: Schema<B>;
+  /** Accept the body as bytes of these media types instead of JSON (e.g. `text/csv`). */
+  readonly rawBody?: readonly string[];
   handle(input: RouteInput<P, Q, B>): Promise<HttpResult>;
 }
 
@@ -101,6 +105,7 @@ export function createRouter({
       ? parseInput(route.query, event.queryStringParameters ?? {}, 'query')
       : undefined;
     const body = route.body ? parseInput(route.body, readJsonBody(event), 'body') : undefined;
+    const raw = route.rawBody ? readRawBody(event, route.rawBody) : undefined;
 
     const result = await route.handle({
       params,
@@ -108,6 +113,7 @@ export function createRouter({
       body,
       principal,
       requestId: event.requestContext.requestId,
+      ...(raw ? { raw } : {}),
     });
     return toResponse(result);
   };
@@ -123,6 +129,13 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   return parseJson(text);
 }
 
+function readRawBody(event: APIGatewayProxyEventV2, accepted: readonly string[]): Buffer {
+  const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!accepted.includes(contentType)) throw new UnsupportedMediaTypeError(contentType, accepted.join(', '));
+  if (event.body === undefined) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -133,6 +146,8 @@ function parseJson(text: string): unknown {
 
 export function toResponse({ status, body, headers = {} }: HttpResult): APIGatewayProxyStructuredResultV2 {
   if (body === undefined) return { statusCode: status, headers };
+  // A text body with its own content type (a CSV export) is sent as it is.
+  if (typeof body === 'string' && headers['content-type']) return { statusCode: status, headers, body };
   return {
     statusCode: status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },

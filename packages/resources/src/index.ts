@@ -63,10 +63,10 @@ export interface FunctionDefinition {
 export const tableIds = ['tenants', 'members', 'campaigns', 'messages', 'suppressions', 'metrics'] as const;
 export type TableId = (typeof tableIds)[number];
 
-export const queueIds = ['start', 'send', 'receipt'] as const;
+export const queueIds = ['start', 'send', 'receipt', 'import'] as const;
 export type QueueId = (typeof queueIds)[number];
 
-export const functionIds = ['api', 'callbacks', 'segmenter', 'sender', 'receipts'] as const;
+export const functionIds = ['api', 'callbacks', 'segmenter', 'sender', 'receipts', 'importer'] as const;
 export type FunctionId = (typeof functionIds)[number];
 
 const pk = { name: 'pk', type: 'S' } as const;
@@ -105,6 +105,8 @@ export const tables: Readonly<Record<TableId, TableDefinition>> = {
     partitionKey: pk,
     sortKey: sk,
     globalIndexes: [{ ...gsi1, projection: 'all' }],
+    // Only transient items carry it: uploaded import parts, finished import jobs.
+    timeToLiveAttribute: 'expiresAt',
   },
   messages: {
     id: 'messages',
@@ -161,6 +163,15 @@ export const queues: Readonly<Record<QueueId, QueueDefinition>> = {
     deadLetter: { maxReceiveCount: 5, retentionSeconds: 14 * DAY },
     consumer: { functionId: 'receipts', batchSize: 100, maxBatchingWindowSeconds: 2, maxConcurrency: 10 },
   },
+  import: {
+    id: 'import',
+    purpose: 'Uploaded member files to import; the importer streams one file per invocation.',
+    visibilityTimeoutSeconds: 6 * 900,
+    retentionSeconds: 4 * DAY,
+    // An import that fails twice has a cause a third run will not fix; it is marked failed.
+    deadLetter: { maxReceiveCount: 2, retentionSeconds: 14 * DAY },
+    consumer: { functionId: 'importer', batchSize: 1, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
+  },
 };
 
 export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
@@ -178,7 +189,7 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
       suppressions: 'readWrite',
       metrics: 'read',
     },
-    sendsTo: ['start'],
+    sendsTo: ['start', 'import'],
     schedules: true,
   },
   callbacks: {
@@ -239,6 +250,16 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
       suppressions: 'readWrite',
       metrics: 'readWrite',
     },
+    sendsTo: [],
+    schedules: false,
+  },
+  importer: {
+    id: 'importer',
+    purpose: 'Streams an uploaded member file: decode, clean, deduplicate, upsert, report.',
+    entry: 'functions/importer/handler.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+    tables: { tenants: 'read', members: 'readWrite', campaigns: 'readWrite', suppressions: 'read' },
     sendsTo: [],
     schedules: false,
   },

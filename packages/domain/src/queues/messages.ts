@@ -35,3 +35,11 @@ export const receiptMessage = z.object({
   payload: z.unknown(),
 });
 export type ReceiptMessage = z.infer<typeof receiptMessage>;
+
+/** Import queue: an uploaded member file is complete and may be processed. */
+export const importMessage = z.object({
+  type: z.literal('members.import'),
+  tenantId,
+  importId: z.string().min(1),
+});
+export type ImportMessage = z.infer<typeof importMessage>;

@@ -1,0 +1,265 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  DeleteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  ConflictError,
+  consent,
+  e164,
+  type Member,
+  type MemberPage,
+  type MemberStore,
+  memberFields,
+  memberShard,
+  memberShardCount,
+  phoneHash,
+  phoneStatuses,
+  ValidationError,
+} from '@qunfa/domain';
+import * as z from 'zod';
+import { inChunks, mapWithConcurrency } from './batches';
+
+// Layout (docs/data-model.md), members table:
+//   member   pk = <tenant>#M#<shard 00–31>   sk = M#<memberId>
+//            gsi1pk = <tenant>#PH#<phone hash>   gsi1sk = <memberId>   (keys-only index)
+// Tags are a string set, so bulk tagging is one UpdateItem (ADD / DELETE) per member.
+
+const shardKey = (tenantId: string, shard: number): string =>
+  `${tenantId}#M#${String(shard).padStart(2, '0')}`;
+const memberSk = (memberId: string): string => `M#${memberId}`;
+const keyOf = (tenantId: string, memberId: string) => ({
+  pk: shardKey(tenantId, memberShard(memberId)),
+  sk: memberSk(memberId),
+});
+
+const { phone: _raw, tags: _tags, consent: _consent, ...profile } = memberFields.shape;
+const storedMember = z.object({
+  ...profile,
+  memberId: z.string(),
+  phone: e164,
+  phoneStatus: z.enum(phoneStatuses),
+  tags: z
+    .set(z.string())
+    .optional()
+    .transform((tags) => [...(tags ?? [])].sort()),
+  consent,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+function toMember(item: Record<string, unknown>): Member {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
+  return storedMember.parse(rest);
+}
+
+function toItem(tenantId: string, member: Member): Record<string, unknown> {
+  const { tags, ...rest } = member;
+  return {
+    ...keyOf(tenantId, member.memberId),
+    gsi1pk: `${tenantId}#PH#${phoneHash({ tenantId, phone: member.phone })}`,
+    gsi1sk: member.memberId,
+    ...rest,
+    ...(tags.length > 0 ? { tags: new Set(tags) } : {}),
+  };
+}
+
+const cursorSchema = z.object({ s: z.number().int().min(0).max(memberShardCount - 1), k: z.string().optional() });
+
+function decodeCursor(cursor: string | undefined): z.infer<typeof cursorSchema> {
+  if (cursor === undefined) return { s: 0 };
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new ValidationError([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
+  }
+}
+
+const encodeCursor = (value: z.infer<typeof cursorSchema>): string =>
+  Buffer.from(JSON.stringify(value)).toString('base64url');
+
+export class DynamoMemberStore implements MemberStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  async get(tenantId: string, memberId: string): Promise<Member | undefined> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: keyOf(tenantId, memberId) }),
+    );
+    return Item ? toMember(Item) : undefined;
+  }
+
+  async getMany(tenantId: string, memberIds: readonly string[]): Promise<Map<string, Member>> {
+    const found = new Map<string, Member>();
+    const unique = [...new Set(memberIds)];
+    await mapWithConcurrency(inChunks(unique, 100), 4, async (chunk) => {
+      let keys: Record<string, unknown>[] | undefined = chunk.map((id) => keyOf(tenantId, id));
+      // BatchGetItem may hand back unprocessed keys under load: ask again until none are left.
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0) await delay(Math.min(1_000, 25 * 2 ** attempt));
+        const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.#client.send(
+          new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys } } }),
+        );
+        for (const item of Responses?.[this.#tableName] ?? []) {
+          const member = toMember(item);
+          found.set(member.memberId, member);
+        }
+        keys = UnprocessedKeys?.[this.#tableName]?.Keys;
+      }
+    });
+    return found;
+  }
+
+  async put(
+    tenantId: string,
+    writes: readonly { member: Member; expectedUpdatedAt?: string | null }[],
+  ): Promise<void> {
+    await mapWithConcurrency(writes, 16, async ({ member, expectedUpdatedAt }) => {
+      try {
+        await this.#client.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: toItem(tenantId, member),
+            ...(expectedUpdatedAt === null
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : expectedUpdatedAt !== undefined
+                ? {
+                    ConditionExpression: 'updatedAt = :expected',
+                    ExpressionAttributeValues: { ':expected': expectedUpdatedAt },
+                  }
+                : {}),
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) {
+          throw new ConflictError(`Member ${member.memberId} was changed meanwhile; read it again and retry.`);
+        }
+        throw error;
+      }
+    });
+  }
+
+  async delete(tenantId: string, memberId: string): Promise<Member | undefined> {
+    const { Attributes } = await this.#client.send(
+      new DeleteCommand({ TableName: this.#tableName, Key: keyOf(tenantId, memberId), ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes ? toMember(Attributes) : undefined;
+  }
+
+  async idsByPhone(tenantId: string, phone: string): Promise<string[]> {
+    const { Items } = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :phone',
+        ExpressionAttributeValues: { ':phone': `${tenantId}#PH#${phoneHash({ tenantId, phone })}` },
+      }),
+    );
+    return (Items ?? []).map((item) => z.string().parse(item.gsi1sk));
+  }
+
+  async *scanShard(
+    tenantId: string,
+    shard: number,
+    { pageSize = 1_000 }: { pageSize?: number } = {},
+  ): AsyncIterable<Member[]> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+          ExpressionAttributeValues: { ':pk': shardKey(tenantId, shard), ':m': 'M#' },
+          ExclusiveStartKey: startKey,
+          Limit: pageSize,
+        }),
+      );
+      const members = (page.Items ?? []).map(toMember);
+      if (members.length > 0) yield members;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async list(
+    tenantId: string,
+    { limit, cursor, filter, scanBudget = 2_000 }: Parameters<MemberStore['list']>[1],
+  ): Promise<MemberPage> {
+    let position = decodeCursor(cursor);
+    const members: Member[] = [];
+    let scanned = 0;
+    // The cursor is the key of the last member looked at, so a page cut short by `limit`
+    // resumes right after it; a filter reads at most `scanBudget` members per call.
+    while (members.length < limit && scanned < scanBudget) {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+          ExpressionAttributeValues: { ':pk': shardKey(tenantId, position.s), ':m': 'M#' },
+          ...(position.k ? { ExclusiveStartKey: { pk: shardKey(tenantId, position.s), sk: position.k } } : {}),
+          Limit: filter ? Math.min(200, scanBudget - scanned) : limit - members.length,
+        }),
+      );
+      const items = page.Items ?? [];
+      let cutShort = false;
+      for (const item of items) {
+        scanned++;
+        const member = toMember(item);
+        if (!filter || filter(member)) members.push(member);
+        position = { s: position.s, k: memberSk(member.memberId) };
+        if (members.length >= limit) {
+          cutShort = item !== items[items.length - 1] || page.LastEvaluatedKey !== undefined;
+          break;
+        }
+      }
+      if (members.length >= limit && cutShort) break;
+      if (page.LastEvaluatedKey) continue;
+      if (position.s + 1 >= memberShardCount) return { members };
+      position = { s: position.s + 1 };
+    }
+    return { members, cursor: encodeCursor(position) };
+  }
+
+  async updateTags(
+    tenantId: string,
+    memberId: string,
+    { add, remove, at }: { add: readonly string[]; remove: readonly string[]; at: string },
+  ): Promise<boolean> {
+    // DynamoDB refuses ADD and DELETE on one attribute in one expression, so removing and
+    // adding are two updates, each atomic (a tag named in both ends up added).
+    const updates: { expression: string; values: Record<string, unknown> }[] = [];
+    if (remove.length > 0) updates.push({ expression: 'DELETE tags :tags', values: { ':tags': new Set(remove) } });
+    if (add.length > 0) updates.push({ expression: 'ADD tags :tags', values: { ':tags': new Set(add) } });
+    for (const { expression, values } of updates) {
+      try {
+        await this.#client.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: keyOf(tenantId, memberId),
+            UpdateExpression: `SET updatedAt = :at ${expression}`,
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':at': at, ...values },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    }
+    return true;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

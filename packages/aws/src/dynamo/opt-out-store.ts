@@ -1,0 +1,110 @@
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { OptOut, OptOutStore } from '@qunfa/domain';
+import * as z from 'zod';
+import { inChunks, mapWithConcurrency } from './batches';
+
+// Layout (docs/data-model.md), suppressions table:
+//   opt-out   pk = <tenant>#OPTOUT#<bucket 00–63, from the phone hash>   sk = <phone hash>
+// 64 buckets per tenant: the sender's per-message look-ups (up to 5,000/s) spread over 64
+// partition keys, far below 3,000 reads/s each, and the segmenter reads a tenant's whole
+// list with 64 queries.
+
+const bucketCount = 64;
+const bucketName = (bucket: number): string => String(bucket).padStart(2, '0');
+const bucketOf = (hash: string): string => bucketName(Number.parseInt(hash.slice(0, 4), 16) % bucketCount);
+const bucketKey = (tenantId: string, bucket: string): string => `${tenantId}#OPTOUT#${bucket}`;
+const keyOf = (tenantId: string, hash: string) => ({ pk: bucketKey(tenantId, bucketOf(hash)), sk: hash });
+
+const storedOptOut = z.object({
+  phoneHash: z.string(),
+  phone: z.string().exactOptional(),
+  source: z.string(),
+  at: z.string(),
+});
+
+export class DynamoOptOutStore implements OptOutStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  async add(tenantId: string, optOut: OptOut): Promise<void> {
+    await this.#client.send(
+      new PutCommand({ TableName: this.#tableName, Item: { ...keyOf(tenantId, optOut.phoneHash), ...optOut } }),
+    );
+  }
+
+  async remove(tenantId: string, phoneHash: string): Promise<void> {
+    await this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: keyOf(tenantId, phoneHash) }));
+  }
+
+  async optedOut(tenantId: string, phoneHashes: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    await mapWithConcurrency(inChunks([...new Set(phoneHashes)], 100), 4, async (chunk) => {
+      let keys: Record<string, unknown>[] | undefined = chunk.map((hash) => keyOf(tenantId, hash));
+      while (keys && keys.length > 0) {
+        const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.#client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.#tableName]: { Keys: keys, ProjectionExpression: 'sk' } },
+          }),
+        );
+        for (const item of Responses?.[this.#tableName] ?? []) found.add(z.string().parse(item.sk));
+        keys = UnprocessedKeys?.[this.#tableName]?.Keys;
+      }
+    });
+    return found;
+  }
+
+  async *all(tenantId: string): AsyncIterable<OptOut[]> {
+    const buckets = Array.from({ length: bucketCount }, (_, b) => bucketName(b));
+    // 16 buckets at a time: a whole list is 4 rounds of queries, not 64 in a row.
+    for (const round of inChunks(buckets, 16)) {
+      const pages = await Promise.all(round.map((bucket) => this.#bucket(tenantId, bucket)));
+      for (const optOuts of pages) if (optOuts.length > 0) yield optOuts;
+    }
+  }
+
+  async #bucket(tenantId: string, bucket: string): Promise<OptOut[]> {
+    const optOuts: OptOut[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': bucketKey(tenantId, bucket) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) optOuts.push(storedOptOut.parse(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return optOuts;
+  }
+
+  async forgetPhone(tenantId: string, phoneHash: string): Promise<void> {
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: keyOf(tenantId, phoneHash),
+        UpdateExpression: 'REMOVE phone',
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    ).catch((error: unknown) => {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+      throw error;
+    });
+  }
+}

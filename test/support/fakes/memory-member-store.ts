@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ConflictError,
+  type Member,
+  type MemberDeps,
+  type MemberPage,
+  type MemberStore,
+  memberShard,
+  type OptOut,
+  type OptOutStore,
+  type RecordPage,
+  type RecordStore,
+  type SavedSegment,
+  type SegmentDeps,
+  ValidationError,
+  type VersionedRecord,
+} from '@qunfa/domain';
+
+/**
+ * In-memory MemberStore and OptOutStore for domain and API unit tests. The DynamoDB stores
+ * pass the same specification against DynamoDB Local (test/integration).
+ */
+export class MemoryMemberStore implements MemberStore {
+  readonly members = new Map<string, Member>();
+  readonly #key = (tenantId: string, memberId: string): string => `${tenantId}\u0000${memberId}`;
+
+  async get(tenantId: string, memberId: string): Promise<Member | undefined> {
+    return this.members.get(this.#key(tenantId, memberId));
+  }
+  async getMany(tenantId: string, memberIds: readonly string[]): Promise<Map<string, Member>> {
+    const found = new Map<string, Member>();
+    for (const id of memberIds) {
+      const member = this.members.get(this.#key(tenantId, id));
+      if (member) found.set(id, member);
+    }
+    return found;
+  }
+  async put(
+    tenantId: string,
+    writes: readonly { member: Member; expectedUpdatedAt?: string | null }[],
+  ): Promise<void> {
+    for (const { member, expectedUpdatedAt } of writes) {
+      const current = this.members.get(this.#key(tenantId, member.memberId));
+      if (expectedUpdatedAt === null && current) throw new ConflictError(`Member ${member.memberId} exists.`);
+      if (typeof expectedUpdatedAt === 'string' && current?.updatedAt !== expectedUpdatedAt)
+        throw new ConflictError(`Member ${member.memberId} was changed meanwhile.`);
+      this.members.set(this.#key(tenantId, member.memberId), member);
+    }
+  }
+  async delete(tenantId: string, memberId: string): Promise<Member | undefined> {
+    const member = this.members.get(this.#key(tenantId, memberId));
+    this.members.delete(this.#key(tenantId, memberId));
+    return member;
+  }
+  async idsByPhone(tenantId: string, phone: string): Promise<string[]> {
+    return this.#ofTenant(tenantId)
+      .filter((m) => m.phone === phone)
+      .map((m) => m.memberId);
+  }
+  async *scanShard(tenantId: string, shard: number, { pageSize = 1_000 } = {}): AsyncIterable<Member[]> {
+    const inShard = this.#ofTenant(tenantId).filter((m) => memberShard(m.memberId) === shard);
+    for (let i = 0; i < inShard.length; i += pageSize) yield inShard.slice(i, i + pageSize);
+  }
+  async list(
+    tenantId: string,
+    { limit, cursor, filter }: { limit: number; cursor?: string; filter?: (member: Member) => boolean },
+  ): Promise<MemberPage> {
+    const all = this.#ofTenant(tenantId).filter((m) => !filter || filter(m));
+    const start = parseCursor(cursor);
+    const members = all.slice(start, start + limit);
+    return start + limit < all.length ? { members, cursor: String(start + limit) } : { members };
+  }
+  async updateTags(
+    tenantId: string,
+    memberId: string,
+    { add, remove, at }: { add: readonly string[]; remove: readonly string[]; at: string },
+  ): Promise<boolean> {
+    const member = this.members.get(this.#key(tenantId, memberId));
+    if (!member) return false;
+    const tags = new Set(member.tags);
+    for (const t of add) tags.add(t);
+    for (const t of remove) tags.delete(t);
+    this.members.set(this.#key(tenantId, memberId), { ...member, tags: [...tags].sort(), updatedAt: at });
+    return true;
+  }
+  #ofTenant(tenantId: string): Member[] {
+    return [...this.members.entries()]
+      .filter(([key]) => key.startsWith(`${tenantId}\u0000`))
+      .map(([, member]) => member)
+      .sort((a, b) => a.memberId.localeCompare(b.memberId));
+  }
+}
+
+/** Cursors are offsets here; anything else is refused as the DynamoDB stores refuse it. */
+function parseCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  if (!/^\d+$/.test(cursor)) {
+    throw new ValidationError([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
+  }
+  return Number(cursor);
+}
+
+export class MemoryOptOutStore implements OptOutStore {
+  readonly optOuts = new Map<string, OptOut>();
+  async add(tenantId: string, optOut: OptOut): Promise<void> {
+    this.optOuts.set(`${tenantId}:${optOut.phoneHash}`, optOut);
+  }
+  async remove(tenantId: string, phoneHash: string): Promise<void> {
+    this.optOuts.delete(`${tenantId}:${phoneHash}`);
+  }
+  async optedOut(tenantId: string, phoneHashes: readonly string[]): Promise<Set<string>> {
+    return new Set(phoneHashes.filter((hash) => this.optOuts.has(`${tenantId}:${hash}`)));
+  }
+  async *all(tenantId: string): AsyncIterable<OptOut[]> {
+    yield [...this.optOuts.entries()].filter(([key]) => key.startsWith(`${tenantId}:`)).map(([, o]) => o);
+  }
+  async forgetPhone(tenantId: string, phoneHash: string): Promise<void> {
+    const current = this.optOuts.get(`${tenantId}:${phoneHash}`);
+    if (!current) return;
+    const { phone: _phone, ...rest } = current;
+    this.optOuts.set(`${tenantId}:${phoneHash}`, rest);
+  }
+}
+
+export function memoryMemberDeps(now: () => Date = () => new Date('2026-11-23T08:00:00Z')): MemberDeps &
+  SegmentDeps & {
+    members: MemoryMemberStore;
+    optOuts: MemoryOptOutStore;
+    segments: MemoryRecordStore<SavedSegment>;
+  } {
+  return {
+    members: new MemoryMemberStore(),
+    optOuts: new MemoryOptOutStore(),
+    segments: new MemoryRecordStore<SavedSegment>(),
+    random: (n) => randomBytes(n),
+    now,
+  };
+}
+
+/** In-memory RecordStore (segments, templates, imports) with the same conflicts as DynamoDB's. */
+export class MemoryRecordStore<T extends VersionedRecord> implements RecordStore<T> {
+  readonly records = new Map<string, T>();
+  async get(tenantId: string, id: string): Promise<T | undefined> {
+    return this.records.get(`${tenantId}\u0000${id}`);
+  }
+  async list(tenantId: string, { limit, cursor }: { limit: number; cursor?: string }): Promise<RecordPage<T>> {
+    const all = [...this.records.entries()]
+      .filter(([key]) => key.startsWith(`${tenantId}\u0000`))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, record]) => record);
+    const start = parseCursor(cursor);
+    const items = all.slice(start, start + limit);
+    return start + limit < all.length ? { items, cursor: String(start + limit) } : { items };
+  }
+  async create(tenantId: string, id: string, record: T): Promise<void> {
+    if (this.records.has(`${tenantId}\u0000${id}`)) throw new ConflictError(`${id} already exists.`);
+    this.records.set(`${tenantId}\u0000${id}`, record);
+  }
+  async replace(tenantId: string, id: string, record: T, expectedUpdatedAt: string): Promise<void> {
+    if (this.records.get(`${tenantId}\u0000${id}`)?.updatedAt !== expectedUpdatedAt)
+      throw new ConflictError(`${id} was changed or deleted meanwhile.`);
+    this.records.set(`${tenantId}\u0000${id}`, record);
+  }
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    return this.records.delete(`${tenantId}\u0000${id}`);
+  }
+}

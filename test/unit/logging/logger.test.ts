@@ -1,0 +1,168 @@
+import { createLogger } from '@qunfa/aws';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../support/events';
+import { captureLogOutput, type LogOutput } from './output';
+
+const cnMobile = '+8613812345678';
+const cnHidden = '1381234';
+const usPhone = '+12025550123';
+const usHidden = '202555';
+
+let output: LogOutput;
+
+beforeEach(() => {
+  output = captureLogOutput();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+describe('createLogger', () => {
+  it('writes one JSON line with level, message and the qunfa service name', () => {
+    const logger = createLogger({ service: 'sender' });
+
+    logger.info('batch claimed');
+
+    expect(output.lines()).toEqual([
+      expect.objectContaining({ level: 'INFO', message: 'batch claimed', service: 'qunfa-sender' }),
+    ]);
+  });
+
+  it('adds the Lambda context to every line', () => {
+    const logger = createLogger({ service: 'sender' });
+    const context = lambdaContext('qunfa-sender');
+
+    logger.addContext(context);
+    logger.info('batch claimed');
+
+    expect(output.lines()[0]).toMatchObject({
+      function_name: 'qunfa-sender',
+      function_request_id: context.awsRequestId,
+    });
+  });
+
+  describe('never writes a phone number whole', () => {
+    it('in the message', () => {
+      const logger = createLogger({ service: 'sender' });
+
+      logger.info(`SMS sent to ${cnMobile}`);
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines()[0]).toMatchObject({ message: 'SMS sent to +86*******5678' });
+    });
+
+    it('in the extra attributes', () => {
+      const logger = createLogger({ service: 'sender' });
+
+      logger.info('SMS sent', { phone: cnMobile, memberId: 'm-42' });
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines()[0]).toMatchObject({ phone: '+86*******5678', memberId: 'm-42' });
+    });
+
+    it('in nested payloads and arrays', () => {
+      const logger = createLogger({ service: 'segmenter' });
+
+      logger.info('batch enqueued', {
+        batch: { runId: 'r-1', recipients: [{ phone: cnMobile }, { phone: usPhone }] },
+        rejected: [`${usPhone} has no consent`],
+      });
+
+      const out = output.text();
+      expect(out).not.toContain(cnHidden);
+      expect(out).not.toContain(usHidden);
+      expect(output.lines()[0]).toMatchObject({
+        batch: { runId: 'r-1', recipients: [{ phone: '+86*******5678' }, { phone: '+1******0123' }] },
+        rejected: ['+1******0123 has no consent'],
+      });
+    });
+
+    it('in an error passed as the extra argument', () => {
+      const logger = createLogger({ service: 'sender' });
+
+      logger.error('provider call failed', new Error(`invalid recipient ${cnMobile}`));
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines()[0]).toMatchObject({
+        level: 'ERROR',
+        error: {
+          name: 'Error',
+          message: 'invalid recipient +86*******5678',
+          stack: expect.stringContaining('invalid recipient +86*******5678'),
+        },
+      });
+    });
+
+    it('in an error inside the attributes', () => {
+      const logger = createLogger({ service: 'receipts' });
+
+      logger.error('receipt failed', { error: new RangeError(`unknown number ${usPhone}`), attempt: 2 });
+
+      expect(output.text()).not.toContain(usHidden);
+      expect(output.lines()[0]).toMatchObject({
+        attempt: 2,
+        error: { name: 'RangeError', message: 'unknown number +1******0123' },
+      });
+    });
+
+    it('in a string passed as the extra argument', () => {
+      const logger = createLogger({ service: 'receipts' });
+
+      logger.warn('reply from unknown number', `from ${cnMobile}`);
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines()[0]).toMatchObject({ extra: 'from +86*******5678' });
+    });
+
+    it('in an object given as the message', () => {
+      const logger = createLogger({ service: 'receipts' });
+
+      logger.info({ message: `opt-out from ${cnMobile}`, keyword: 'TD', phone: cnMobile });
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines()[0]).toMatchObject({
+        message: 'opt-out from +86*******5678',
+        keyword: 'TD',
+        phone: '+86*******5678',
+      });
+    });
+
+    it('in keys appended to every line', () => {
+      const logger = createLogger({ service: 'receipts' });
+
+      logger.appendKeys({ member: cnMobile });
+      logger.info('first');
+      logger.warn('second');
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines().map((line) => line.member)).toEqual(['+86*******5678', '+86*******5678']);
+    });
+  });
+
+  describe('levels', () => {
+    it('writes nothing below the configured level', () => {
+      const logger = createLogger({ service: 'sender', level: 'WARN' });
+
+      logger.debug('debug');
+      logger.info('info');
+      logger.warn('warn');
+      logger.error('error');
+
+      expect(output.lines().map((line) => line.level)).toEqual(['WARN', 'ERROR']);
+    });
+
+    it('writes nothing at all at SILENT, not even errors', () => {
+      const logger = createLogger({ service: 'sender', level: 'SILENT' });
+
+      logger.debug('debug');
+      logger.info(`info ${cnMobile}`);
+      logger.warn('warn');
+      logger.error('error', new Error('boom'));
+      logger.critical('critical');
+
+      expect(output.text()).toBe('');
+    });
+  });
+});

@@ -1,0 +1,294 @@
+import { maskPhone, maskPhonesDeep, maskPhonesInText } from '@qunfa/domain';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+// Phone numbers are personal data (ARCHITECTURE.md invariant 7): these functions stand
+// between every log line and the log group.
+
+const cnMobile = '+8613812345678';
+const cnHidden = '1381234';
+
+describe('maskPhone', () => {
+  it('keeps the country code and the last four digits of a Chinese mobile in E.164', () => {
+    const masked = maskPhone(cnMobile);
+
+    expect(masked).toBe('+86*******5678');
+  });
+
+  it('keeps the one-digit country code and the last four digits of a US number', () => {
+    const masked = maskPhone('+12025550123');
+
+    expect(masked).toBe('+1******0123');
+  });
+
+  it('hides a national number written without a country code, except its last four digits', () => {
+    const masked = maskPhone('13812345678');
+
+    expect(masked).toBe('*******5678');
+  });
+
+  it('hides every digit of an input of four digits or fewer', () => {
+    expect(maskPhone('1234')).toBe('****');
+    expect(maskPhone('12')).toBe('**');
+    expect(maskPhone('')).toBe('');
+  });
+
+  it('hides all but the last four digits of a five-digit input', () => {
+    const masked = maskPhone('12345');
+
+    expect(masked).toBe('*2345');
+  });
+
+  it('drops the separators of a formatted number', () => {
+    const masked = maskPhone('+86 138-1234-5678');
+
+    expect(masked).toBe('+86*******5678');
+  });
+
+  // Pinned: the country code is guessed from the length, so a three-digit code such as
+  // Hong Kong's 852 shows as +8 (nothing leaks, but the prefix is misleading).
+  it('shows only the first digit of a three-digit country code on an 11-digit number', () => {
+    const masked = maskPhone('+85212345678');
+
+    expect(masked).toBe('+8******5678');
+  });
+
+  it('shows only the last four digits and at most two leading digits of any E.164 number', () => {
+    fc.assert(
+      fc.property(e164(), ({ phone }) => {
+        const digits = phone.slice(1);
+
+        const masked = maskPhone(phone);
+
+        expect(masked).toMatch(/^\+\d{1,2}\*+\d{4}$/);
+        expect(masked.endsWith(digits.slice(-4))).toBe(true);
+        expect(masked.replace(/\D/g, '').length).toBeLessThanOrEqual(6);
+        expect(masked).toHaveLength(phone.length);
+      }),
+    );
+  });
+});
+
+describe('maskPhonesInText', () => {
+  describe('masks a phone number', () => {
+    it.each([
+      ['inside a Chinese sentence', '会员13812345678已退订', '会员*******5678已退订'],
+      ['inside an English sentence', 'Sent to +8613812345678 at noon.', 'Sent to +86*******5678 at noon.'],
+      ['written with spaces', '请致电 +86 138 1234 5678 联系', '请致电 +86*******5678 联系'],
+      ['written with dashes', 'call +86-138-1234-5678 now', 'call +86*******5678 now'],
+      ['with a bare 86 prefix', 'from 8613812345678.', 'from *********5678.'],
+      ['with a 0086 prefix', 'via 0086 138 1234 5678', 'via ***********5678'],
+      ['with a 0086 prefix and a dash', '0086-13812345678', '***********5678'],
+      ['with a US country code', 'to +1 202-555-0123', 'to +1******0123'],
+      ['in a key=value pair', 'phone=+8613812345678&x=1', 'phone=+86*******5678&x=1'],
+      ['inside JSON', '{"phone":"+8613812345678"}', '{"phone":"+86*******5678"}'],
+      ['between parentheses', '(+8613812345678)', '(+86*******5678)'],
+      ['after a full-width colon', '手机号：13812345678。', '手机号：*******5678。'],
+    ])('%s', (_case, text, expected) => {
+      const masked = maskPhonesInText(text);
+
+      expect(masked).toBe(expected);
+    });
+  });
+
+  it('masks every phone number of a text', () => {
+    const masked = maskPhonesInText('13812345678 和 +8613912345678 都已退订');
+
+    expect(masked).toBe('*******5678 和 +86*******5678 都已退订');
+  });
+
+  it('returns a text without phone numbers unchanged', () => {
+    const text = '双十一会员日：全场 8 折，回复 TD 退订。';
+
+    expect(maskPhonesInText(text)).toBe(text);
+  });
+
+  describe('leaves alone', () => {
+    it.each([
+      ['an ISO timestamp in UTC', 'at 2026-11-23T08:00:00.000Z'],
+      ['an ISO timestamp with an offset', 'at 2026-11-23T08:00:00+08:00'],
+      ['a random UUID', 'run 9b2f7c1e-4d3a-4f6b-8c2d-1a2b3c4d5e6f'],
+      ['an amount with cents', 'total 12.50 CNY'],
+      ['a large amount of seven integer digits', 'total ¥1234567.50'],
+      ['an order number of seven digits', 'order 1234567'],
+      ['a time of day', 'window 09:00–20:00'],
+    ])('%s', (_case, text) => {
+      const masked = maskPhonesInText(text);
+
+      expect(masked).toBe(text);
+    });
+  });
+
+  // Pinned current behaviour: any run of eight or more digits reads as a phone number, so
+  // these non-phone values are masked too. Over-masking is the safe side of invariant 7.
+  describe('masks, because they read as eight or more digits', () => {
+    it.each([
+      ['an order number of eight digits', 'order 12345678', 'order ****5678'],
+      ['a date written with dashes', 'due on 2026-11-23.', 'due on ****1123.'],
+      ['a date and time separated by a space', 'on 2026-11-23 08:00:00', 'on ******2308:00:00'],
+      [
+        'an all-digit UUID group',
+        'id 123e4567-e89b-12d3-a456-426614174000',
+        'id 123e4567-e89b-12d3-a456-********4000',
+      ],
+      ['epoch milliseconds', 'sent 1583348638390', 'sent *********8390'],
+      [
+        'an AWS account id inside an ARN',
+        'arn:aws:sqs:us-east-1:123456789012:q',
+        'arn:aws:sqs:us-east-1:********9012:q',
+      ],
+      ['an amount of eight integer digits', 'total 12345678.50', 'total ****5678.50'],
+    ])('%s', (_case, text, expected) => {
+      const masked = maskPhonesInText(text);
+
+      expect(masked).toBe(expected);
+    });
+  });
+
+  // "Wherever" means apart from the words around it: after and before a space, punctuation or
+  // a CJK character. A number glued to a Latin letter, a digit or an underscore
+  // (`tel13812345678`, `0+8613812345678`) is not masked today.
+  it('never lets the hidden digits of an E.164 number through, wherever it stands in a text', () => {
+    fc.assert(
+      fc.property(
+        e164(),
+        fc.string({ maxLength: 30 }),
+        fc.string({ maxLength: 30 }),
+        boundary(),
+        boundary(),
+        ({ phone, hidden }, before, after, open, close) => {
+          fc.pre(!`${before}${open}`.includes(hidden) && !`${close}${after}`.includes(hidden));
+          fc.pre(!maskPhone(phone).includes(hidden));
+          // A digit after a single space continues the number: it reads as one longer number.
+          fc.pre(!(close === ' ' && /^\d/.test(after)));
+          const text = `${before}${open}${phone}${close}${after}`;
+
+          const masked = maskPhonesInText(text);
+
+          expect(masked).not.toContain(hidden);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('maskPhonesDeep', () => {
+  it('masks strings in nested objects and arrays and keeps other values', () => {
+    const payload = {
+      member: { phone: cnMobile, tier: 'gold', points: 1200, consent: true, note: null },
+      recipients: [cnMobile, { phone: '+12025550123' }],
+    };
+
+    const masked = maskPhonesDeep(payload);
+
+    expect(masked).toEqual({
+      member: { phone: '+86*******5678', tier: 'gold', points: 1200, consent: true, note: null },
+      recipients: ['+86*******5678', { phone: '+1******0123' }],
+    });
+  });
+
+  it('leaves the input untouched', () => {
+    const payload = { member: { phone: cnMobile } };
+
+    maskPhonesDeep(payload);
+
+    expect(payload.member.phone).toBe(cnMobile);
+  });
+
+  it('masks a bare string', () => {
+    expect(maskPhonesDeep(`to ${cnMobile}`)).toBe('to +86*******5678');
+  });
+
+  it('turns an Error into its name, message and stack, with phone numbers masked in both', () => {
+    const error = new TypeError(`provider refused ${cnMobile}`);
+
+    const masked = maskPhonesDeep({ error });
+
+    expect(masked).toEqual({
+      error: {
+        name: 'TypeError',
+        message: 'provider refused +86*******5678',
+        stack: expect.stringContaining('TypeError: provider refused +86*******5678'),
+      },
+    });
+    expect(JSON.stringify(masked)).not.toContain(cnHidden);
+  });
+
+  it('masks an Error inside an array', () => {
+    const masked = maskPhonesDeep([new Error(`no route to ${cnMobile}`)]);
+
+    expect(JSON.stringify(masked)).not.toContain(cnHidden);
+    expect(masked).toEqual([expect.objectContaining({ message: 'no route to +86*******5678' })]);
+  });
+
+  it('masks a phone number eight levels deep', () => {
+    const payload = nest({ phone: cnMobile }, 8);
+
+    const masked = maskPhonesDeep(payload);
+
+    expect(JSON.stringify(masked)).toContain('+86*******5678');
+    expect(JSON.stringify(masked)).not.toContain(cnHidden);
+  });
+});
+
+function nest(value: unknown, levels: number): unknown {
+  let out = value;
+  for (let i = 0; i < levels; i++) out = { child: out };
+  return out;
+}
+
+/** An E.164 number with a real country code and the digits a mask must hide. */
+function e164(): fc.Arbitrary<{ phone: string; hidden: string }> {
+  const countryCodes = [
+    '1',
+    '7',
+    '33',
+    '44',
+    '49',
+    '61',
+    '65',
+    '81',
+    '86',
+    '234',
+    '852',
+    '853',
+    '886',
+    '971',
+  ];
+  return fc.constantFrom(...countryCodes).chain((cc) =>
+    fc
+      .tuple(
+        fc.integer({ min: 1, max: 9 }),
+        fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 6, maxLength: 14 - cc.length }),
+      )
+      .map(([first, rest]) => {
+        const national = `${first}${rest.join('')}`;
+        return { phone: `+${cc}${national}`, hidden: national.slice(0, -4) };
+      }),
+  );
+}
+
+/** What separates a number from the words around it: a space, punctuation, CJK punctuation. */
+function boundary(): fc.Arbitrary<string> {
+  return fc.constantFrom(
+    ' ',
+    '\n',
+    '\t',
+    ',',
+    '.',
+    ':',
+    ';',
+    '"',
+    "'",
+    '(',
+    ')',
+    '/',
+    '=',
+    '，',
+    '。',
+    '：',
+    '、',
+    '会',
+  );
+}
