@@ -1,16 +1,23 @@
 import { createApiHandler } from '@qunfa/api';
-import { createDocumentClient, createLogger, loadFunctionConfig, memberDeps, tenancyDeps } from '@qunfa/aws';
+import {
+  createDocumentClient,
+  createLogger,
+  importDeps,
+  loadFunctionConfig,
+  memberDeps,
+  tenancyDeps,
+} from '@qunfa/aws';
 
 // Built once per cold start: config, clients and dependencies; then every request goes
 // through the same middy handler.
 const config = loadFunctionConfig('api');
 const client = createDocumentClient();
-
 const members = memberDeps({ client, config });
 
 export const handler = createApiHandler({
   tenancy: tenancyDeps({ client, tableName: config.table('tenants') }),
   members,
   segments: members,
+  imports: importDeps({ client, config }),
   logger: createLogger({ service: 'api', level: config.logLevel }),
 });

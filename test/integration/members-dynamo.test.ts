@@ -1,10 +1,11 @@
-import { memberDeps } from '@qunfa/aws';
+import { DynamoImportPartStore, DynamoRecordStore, memberDeps } from '@qunfa/aws';
+import { importJob } from '@qunfa/domain';
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../support/local';
 import { describeMembersApi } from '../support/members-spec';
 
 // The members specification against DynamoDB Local: shards, the phone index, string-set
-// tags, conditional writes and cursors are DynamoDB's own.
+// tags, conditional writes, cursors and the stored import parts are DynamoDB's own.
 
 let dynamo: LocalDynamo;
 
@@ -14,6 +15,12 @@ beforeAll(async () => {
 
 afterAll(() => dynamo?.stop());
 
-describeMembersApi('HTTP API members (DynamoDB Local)', async () =>
-  memberDeps({ client: dynamo.documentClient, config: { table: (id) => dynamo.tableNames[id] } }),
-);
+describeMembersApi('HTTP API members (DynamoDB Local)', async () => {
+  const client = dynamo.documentClient;
+  const tableName = dynamo.tableNames.campaigns;
+  return {
+    ...memberDeps({ client, config: { table: (id) => dynamo.tableNames[id] } }),
+    imports: new DynamoRecordStore({ client, tableName, kind: 'IMPORT', schema: importJob, label: 'Import' }),
+    parts: new DynamoImportPartStore({ client, tableName }),
+  };
+});

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type ApiHandler, createApiHandler } from '@qunfa/api';
-import { createLogger } from '@qunfa/aws';
-import { createTenant, type MemberDeps, phoneHash, type SegmentDeps, tenantSettings } from '@qunfa/domain';
+import type { ApiHandler } from '@qunfa/api';
+import { createTenant, phoneHash, runImport, type TenantStore, tenantSettings } from '@qunfa/domain';
+import iconv from 'iconv-lite';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { httpEvent, lambdaContext } from './events';
+import { testApi } from './api';
+import type { TestStores } from './fakes/memory-member-store';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
 
 // The members specification of the HTTP API. It runs against in-memory stores (unit) and
@@ -16,11 +18,12 @@ interface Call {
 
 type Json = Record<string, unknown>;
 
-export function describeMembersApi(title: string, makeDeps: () => Promise<MemberDeps & SegmentDeps>): void {
+export function describeMembersApi(title: string, makeDeps: () => Promise<TestStores>): void {
   describe(title, () => {
     let api: ApiHandler;
-    let deps: MemberDeps & SegmentDeps;
+    let deps: TestStores;
     let tenantId: string;
+    let tenants: TenantStore;
     let keys: { admin: string; marketer: string; viewer: string; other: string };
 
     const call = async (method: string, path: string, key: string, body?: unknown): Promise<Call> => {
@@ -39,12 +42,8 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<Member
         random: (n: number) => randomBytes(n),
         now: () => new Date('2026-11-23T08:00:00Z'),
       };
-      api = createApiHandler({
-        tenancy,
-        members: deps,
-        segments: deps,
-        logger: createLogger({ service: 'test', level: 'SILENT' }),
-      });
+      api = testApi({ stores: deps, tenancy }).api;
+      tenants = tenancy.store;
       tenantId = `acme-${randomBytes(4).toString('hex')}`;
       const acme = await createTenant(tenancy, { tenantId, settings: tenantSettings.parse({ name: 'Acme' }) });
       const other = await createTenant(tenancy, {
@@ -273,6 +272,105 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<Member
 
         expect(preview.body).toMatchObject({ matching: 1, eligible: 1 });
         expect(neither.status).toBe(400);
+      });
+    });
+
+    describe('imports', () => {
+      const csv = [
+        '会员卡号,手机号,姓名,生日,标签,积分',
+        'M001,138 1234 0001,王芳,1990年1月5日,vip、茶,120',
+        'M002,+86 138-1234-0002,李雷,2/29,,80',
+        'M003,010 6552 9988,韩梅梅,,vip,10',
+        'M004,１３８１２３４０００４,张伟,1985/12/31,新客,0',
+      ].join('\r\n');
+
+      const putPart = async (importId: string, part: number, bytes: Uint8Array) => {
+        const event = httpEvent({
+          method: 'PUT',
+          path: `/imports/${importId}/parts/${part}`,
+          headers: { authorization: `Bearer ${keys.marketer}`, 'content-type': 'text/csv' },
+        });
+        const result = await api(
+          { ...event, body: Buffer.from(bytes).toString('base64'), isBase64Encoded: true },
+          lambdaContext('api'),
+        );
+        return { status: result.statusCode ?? 0, body: result.body ? JSON.parse(result.body) : {} };
+      };
+
+      /** Uploads `bytes` cut into `parts` pieces at arbitrary byte offsets, starts and runs it. */
+      const importFile = async (bytes: Uint8Array, parts: number, options: Json = {}) => {
+        const created = await call('POST', '/imports', keys.marketer, { format: 'csv', ...options });
+        const importId = String(created.body.importId);
+        const size = Math.ceil(bytes.byteLength / parts);
+        for (let i = 0; i < parts; i++) {
+          expect((await putPart(importId, i + 1, bytes.subarray(i * size, (i + 1) * size))).status).toBe(200);
+        }
+        expect((await call('POST', `/imports/${importId}/start`, keys.marketer, { parts })).status).toBe(202);
+        await runImport({ ...deps, tenants }, { tenantId, importId });
+        return (await call('GET', `/imports/${importId}`, keys.viewer)).body;
+      };
+
+      it('imports a file uploaded in parts cut anywhere, cleaning phones, dates and tags', async () => {
+        const job = await importFile(new TextEncoder().encode(csv), 3);
+
+        expect(job).toMatchObject({
+          state: 'completed',
+          report: { counts: { created: 3, updated: 0, unchanged: 0, invalid: 1, duplicate: 0 } },
+        });
+        expect((job.report as Json).invalidRows).toEqual([
+          expect.objectContaining({ row: 4, column: '手机号', reason: 'not_mobile' }),
+        ]);
+        expect((await call('GET', '/members/M001', keys.viewer)).body).toMatchObject({
+          phone: '+8613812340001',
+          name: '王芳',
+          birthday: { year: 1990, month: 1, day: 5 },
+          tags: ['vip', '茶'],
+          points: 120,
+        });
+        expect((await call('GET', '/members/M004', keys.viewer)).body.phone).toBe('+8613812340004');
+        expect((await call('GET', '/members/M003', keys.viewer)).status).toBe(404);
+      });
+
+      it('changes nothing when the same file is imported again', async () => {
+        const bytes = new TextEncoder().encode(csv);
+        await importFile(bytes, 1);
+        const before = (await call('GET', '/members/M001', keys.viewer)).body;
+
+        const again = await importFile(bytes, 2);
+
+        expect((again.report as Json).counts).toEqual({ created: 0, updated: 0, unchanged: 3, invalid: 1, duplicate: 0 });
+        expect((await call('GET', '/members/M001', keys.viewer)).body).toEqual(before);
+      });
+
+      it('reads a GB18030 file as Excel in China writes it', async () => {
+        const job = await importFile(iconv.encode(csv, 'gb18030'), 2);
+
+        expect(job).toMatchObject({ state: 'completed', report: { encoding: 'gb18030' } });
+        expect((await call('GET', '/members/M002', keys.viewer)).body.name).toBe('李雷');
+      });
+
+      it('refuses a mapping to an unknown field, naming the column', async () => {
+        const attempt = await call('POST', '/imports', keys.marketer, {
+          mapping: { 手机号: 'phone', 爱好: 'hobby' },
+        });
+
+        expect(attempt.status).toBe(400);
+        expect(attempt.body.problems).toEqual([expect.objectContaining({ path: 'body.mapping.爱好' })]);
+      });
+
+      it('refuses to start with a part missing, and to take parts once started', async () => {
+        const created = await call('POST', '/imports', keys.marketer, {});
+        const importId = String(created.body.importId);
+        await putPart(importId, 1, new TextEncoder().encode('手机号\n13812340001\n'));
+
+        const missing = await call('POST', `/imports/${importId}/start`, keys.marketer, { parts: 2 });
+        const started = await call('POST', `/imports/${importId}/start`, keys.marketer, { parts: 1 });
+        const late = await putPart(importId, 2, new TextEncoder().encode('13812340002\n'));
+
+        expect(missing.status).toBe(400);
+        expect(missing.body.problems).toEqual([{ path: 'body.parts', message: expect.stringMatching(/2/) }]);
+        expect(started.body.state).toBe('queued');
+        expect(late.status).toBe(409);
       });
     });
 

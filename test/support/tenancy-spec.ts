@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { type ApiHandler, createApiHandler } from '@qunfa/api';
-import { createLogger } from '@qunfa/aws';
+import type { ApiHandler } from '@qunfa/api';
 import { createTenant, type TenancyDeps, type TenantStore, tenantSettings } from '@qunfa/domain';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { httpEvent, lambdaContext } from './events';
-import { memoryMemberDeps } from './fakes/memory-member-store';
+import { testApi } from './api';
 
 // The tenancy and authorization specification of the HTTP API. It runs twice: against an
 // in-memory store (unit) and against DynamoDB Local (integration), so both must agree.
@@ -38,8 +37,7 @@ export function describeTenancyApi(title: string, makeStore: () => Promise<Tenan
         random: (n) => randomBytes(n),
         now: () => new Date('2026-11-23T08:00:00Z'),
       };
-      const stores = memoryMemberDeps();
-      api = createApiHandler({ tenancy: deps, members: stores, segments: stores, logger: createLogger({ service: 'test', level: 'SILENT' }) });
+      api = testApi({ tenancy: deps }).api;
       const settings = tenantSettings.parse({ name: 'Acme Tea' });
       const suffix = randomBytes(4).toString('hex');
       const a = await createTenant(deps, { tenantId: `acme-${suffix}`, settings });

@@ -1,8 +1,9 @@
 import middy from '@middy/core';
 import type { QunfaLogger } from '@qunfa/aws';
-import { authenticate, type MemberDeps, type SegmentDeps, type TenancyDeps } from '@qunfa/domain';
+import { authenticate, type ImportDeps, type MemberDeps, type SegmentDeps, type TenancyDeps } from '@qunfa/domain';
 import { accessLog, createRouter, httpErrors } from '@qunfa/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { importRoutes } from './routes/imports';
 import { memberRoutes } from './routes/members';
 import { segmentRoutes } from './routes/segments';
 import { tenancyRoutes } from './routes/tenancy';
@@ -11,6 +12,7 @@ export interface ApiDeps {
   readonly tenancy: TenancyDeps;
   readonly members: MemberDeps;
   readonly segments: SegmentDeps;
+  readonly imports: ImportDeps;
   readonly logger: QunfaLogger;
 }
 
@@ -25,6 +27,7 @@ export function apiRoutes(deps: ApiDeps) {
     ...tenancyRoutes(deps.tenancy),
     ...memberRoutes({ members: deps.members, tenants: deps.tenancy.store }),
     ...segmentRoutes({ segments: deps.segments, tenants: deps.tenancy.store }),
+    ...importRoutes(deps.imports),
   ];
 }
 

@@ -13,4 +13,5 @@ export * from './members';
 export * from './scheduler/cron';
 export * from './scheduler/event-bridge-scheduler';
 export * from './sqs/queue-handler';
+export * from './sqs/send';
 export * from './tenancy';

@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type MemberDeps, type SavedSegment, type SegmentDeps, segmentFields } from '@qunfa/domain';
+import {
+  type ImportDeps,
+  type ImporterDeps,
+  importJob,
+  importMessage,
+  type MemberDeps,
+  type SavedSegment,
+  type SegmentDeps,
+  segmentFields,
+  type TenantStore,
+} from '@qunfa/domain';
 import * as z from 'zod';
 import type { FunctionConfig } from './config';
 import { DynamoMemberStore } from './dynamo/member-store';
 import { DynamoOptOutStore } from './dynamo/opt-out-store';
+import { DynamoImportPartStore } from './dynamo/import-part-store';
 import { DynamoRecordStore } from './dynamo/record-store';
+import { createSqsClient, queueSender } from './sqs/send';
 
 const savedSegment: z.ZodType<SavedSegment> = segmentFields.extend({
   segmentId: z.string(),
@@ -32,6 +44,54 @@ export function memberDeps({
       label: 'Segment',
     }),
     random: (size) => randomBytes(size),
+    now: () => new Date(),
+  };
+}
+
+function importStores({ client, config }: { client: DynamoDBDocumentClient; config: Pick<FunctionConfig, 'table'> }) {
+  return {
+    imports: new DynamoRecordStore({
+      client,
+      tableName: config.table('campaigns'),
+      kind: 'IMPORT',
+      schema: importJob,
+      label: 'Import',
+    }),
+    parts: new DynamoImportPartStore({ client, tableName: config.table('campaigns') }),
+  };
+}
+
+/** The API's side of imports: records, uploaded parts and the import queue. */
+export function importDeps({
+  client,
+  config,
+}: {
+  client: DynamoDBDocumentClient;
+  config: Pick<FunctionConfig, 'table' | 'queueUrl'>;
+}): ImportDeps {
+  const send = queueSender({ client: createSqsClient(), queueUrl: config.queueUrl('import'), schema: importMessage });
+  return {
+    ...importStores({ client, config }),
+    enqueue: ({ tenantId, importId }) => send({ type: 'members.import', tenantId, importId }),
+    random: (size) => randomBytes(size),
+    now: () => new Date(),
+  };
+}
+
+/** The importer function's dependencies. */
+export function importerDeps({
+  client,
+  config,
+  tenants,
+}: {
+  client: DynamoDBDocumentClient;
+  config: Pick<FunctionConfig, 'table'>;
+  tenants: Pick<TenantStore, 'getTenant'>;
+}): ImporterDeps {
+  return {
+    ...importStores({ client, config }),
+    members: new DynamoMemberStore({ client, tableName: config.table('members') }),
+    tenants,
     now: () => new Date(),
   };
 }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import {
   ConflictError,
   type Member,
+  type ImportJob,
+  type ImportPartStore,
   type MemberDeps,
   type MemberPage,
   type MemberStore,
@@ -164,4 +166,43 @@ export class MemoryRecordStore<T extends VersionedRecord> implements RecordStore
   async delete(tenantId: string, id: string): Promise<boolean> {
     return this.records.delete(`${tenantId}\u0000${id}`);
   }
+}
+
+export class MemoryImportPartStore implements ImportPartStore {
+  readonly parts = new Map<string, Uint8Array>();
+  async put(tenantId: string, importId: string, part: number, bytes: Uint8Array): Promise<void> {
+    this.parts.set(`${tenantId}:${importId}:${part}`, new Uint8Array(bytes));
+  }
+  async sizes(tenantId: string, importId: string): Promise<Map<number, number>> {
+    const prefix = `${tenantId}:${importId}:`;
+    return new Map(
+      [...this.parts.entries()]
+        .filter(([key]) => key.startsWith(prefix))
+        .map(([key, bytes]) => [Number(key.slice(prefix.length)), bytes.byteLength]),
+    );
+  }
+  async *read(tenantId: string, importId: string, count: number): AsyncIterable<Uint8Array> {
+    for (let part = 1; part <= count; part++) {
+      const bytes = this.parts.get(`${tenantId}:${importId}:${part}`);
+      if (!bytes) throw new Error(`Part ${part} is missing.`);
+      yield bytes;
+    }
+  }
+  async delete(tenantId: string, importId: string): Promise<void> {
+    for (const key of [...this.parts.keys()]) if (key.startsWith(`${tenantId}:${importId}:`)) this.parts.delete(key);
+  }
+}
+
+/** Every store the API and the importer use, behind the ports, for one test. */
+export interface TestStores extends MemberDeps, SegmentDeps {
+  readonly imports: RecordStore<ImportJob>;
+  readonly parts: ImportPartStore;
+}
+
+export function memoryStores(now?: () => Date): TestStores {
+  return {
+    ...memoryMemberDeps(now),
+    imports: new MemoryRecordStore<ImportJob>(),
+    parts: new MemoryImportPartStore(),
+  };
 }

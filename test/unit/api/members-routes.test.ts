@@ -1,4 +1,4 @@
-import { memoryMemberDeps } from '../../support/fakes/memory-member-store';
+import { memoryStores } from '../../support/fakes/memory-member-store';
 import { describeMembersApi } from '../../support/members-spec';
 
-describeMembersApi('HTTP API members (in-memory stores)', async () => memoryMemberDeps());
+describeMembersApi('HTTP API members (in-memory stores)', async () => memoryStores());

@@ -146,7 +146,10 @@ describe('validateTemplate', () => {
   });
 
   describe('a provider binding', () => {
-    const bound = (body: string, binding: Record<string, unknown>) =>
+    const bound = (
+      body: string,
+      binding: { provider: 'aliyun' | 'tencent'; params: Record<string, string> },
+    ) =>
       aTemplate({ body, category: 'notification', binding: { templateCode: 'SMS_274455012', ...binding } });
 
     it('is kept when every variable of the body fills one parameter', () => {

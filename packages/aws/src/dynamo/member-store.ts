@@ -100,6 +100,7 @@ export class DynamoMemberStore implements MemberStore {
     return Item ? toMember(Item) : undefined;
   }
 
+  /** Consistent reads: an import batch must see what the previous batch wrote. */
   async getMany(tenantId: string, memberIds: readonly string[]): Promise<Map<string, Member>> {
     const found = new Map<string, Member>();
     const unique = [...new Set(memberIds)];
@@ -109,7 +110,7 @@ export class DynamoMemberStore implements MemberStore {
       for (let attempt = 0; keys && keys.length > 0; attempt++) {
         if (attempt > 0) await delay(Math.min(1_000, 25 * 2 ** attempt));
         const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.#client.send(
-          new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys } } }),
+          new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } } }),
         );
         for (const item of Responses?.[this.#tableName] ?? []) {
           const member = toMember(item);

@@ -2,8 +2,11 @@ import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { type RandomBytes, randomBase62 } from '../shared/ids';
 import type { RecordStore } from '../shared/records';
+import type { TenantStore } from '../tenancy/store';
 import { importMapping } from './import/mapping';
-import { importEncodings, importFormats, importReport } from './import/report';
+import { importMembers } from './import/pipeline';
+import { type ImportReport, importEncodings, importFormats, importReport } from './import/report';
+import type { MemberStore } from './store';
 
 // A member import is uploaded in parts and processed by the importer function, so that a file
 // of any size fits API Gateway's 10 MB and Lambda's 6 MB request limits and is never held
@@ -50,6 +53,8 @@ export const importJob = z.object({
   finishedAt: z.string().exactOptional(),
   /** Epoch seconds: DynamoDB TTL removes the record this long after it finished. */
   expiresAt: z.number().exactOptional(),
+  /** Set when the importer itself failed (not the file): the upload is kept for a week. */
+  error: z.string().exactOptional(),
 });
 export type ImportJob = z.infer<typeof importJob>;
 
@@ -107,7 +112,12 @@ export async function getImport(
 
 export async function uploadPart(
   deps: ImportDeps,
-  { tenantId, importId, part, bytes }: { tenantId: string; importId: string; part: number; bytes: Uint8Array },
+  {
+    tenantId,
+    importId,
+    part,
+    bytes,
+  }: { tenantId: string; importId: string; part: number; bytes: Uint8Array },
 ): Promise<{ part: number; bytes: number }> {
   const job = await getImport(deps, { tenantId, importId });
   if (job.state !== 'uploading') {
@@ -161,4 +171,108 @@ export async function startImport(
   await deps.imports.replace(tenantId, importId, queued, job.updatedAt);
   await deps.enqueue({ tenantId, importId });
   return queued;
+}
+
+export interface ImporterDeps {
+  readonly imports: RecordStore<ImportJob>;
+  readonly parts: ImportPartStore;
+  readonly members: MemberStore;
+  readonly tenants: Pick<TenantStore, 'getTenant'>;
+  readonly now: () => Date;
+  /** How often progress is written back while a file is read (default every 2 s). */
+  readonly progressEveryMs?: number;
+}
+
+/** A run whose record has not moved for this long is taken to have died with its invocation. */
+const staleRunMs = 5 * 60_000;
+
+export type ImportRunOutcome = 'completed' | 'failed' | 'skipped';
+
+/**
+ * The importer's work for one import message: stream the uploaded parts through the import
+ * pipeline, write progress as it goes, and finish with the report. A message for an import
+ * that is finished, or running and alive, is a duplicate delivery and is skipped.
+ */
+export async function runImport(
+  deps: ImporterDeps,
+  { tenantId, importId }: { tenantId: string; importId: string },
+): Promise<ImportRunOutcome> {
+  const job = await deps.imports.get(tenantId, importId);
+  if (!job || job.state === 'completed' || job.state === 'failed' || job.state === 'uploading')
+    return 'skipped';
+  if (job.state === 'running' && deps.now().getTime() - Date.parse(job.updatedAt) < staleRunMs)
+    return 'skipped';
+  const tenant = await deps.tenants.getTenant(tenantId);
+  if (!tenant) return 'skipped';
+
+  let current: ImportJob = job;
+  const save = async (next: Omit<ImportJob, 'updatedAt'>): Promise<void> => {
+    const written: ImportJob = { ...next, updatedAt: laterThan(current.updatedAt, deps.now()) };
+    await deps.imports.replace(tenantId, importId, written, current.updatedAt);
+    current = written;
+  };
+  // Taking the run is a conditional write: of two deliveries racing here, one wins.
+  await save({ ...job, state: 'running' });
+
+  const progressEveryMs = deps.progressEveryMs ?? 2_000;
+  let lastProgress = deps.now().getTime();
+  const mapping = job.mapping === undefined ? undefined : importMapping.parse(job.mapping);
+  let report: ImportReport;
+  try {
+    report = await importMembers({
+      source: deps.parts.read(tenantId, importId, job.parts),
+      format: job.format,
+      ...(mapping === undefined ? {} : { mapping }),
+      encoding: job.encoding,
+      settings: { defaultRegion: tenant.defaultRegion, timeZone: tenant.timeZone },
+      now: deps.now(),
+      port: {
+        load: (memberIds) => deps.members.getMany(tenantId, memberIds),
+        save: (changes) =>
+          deps.members.put(
+            tenantId,
+            changes.map((change) => ({
+              member: change.next,
+              expectedUpdatedAt: change.previous?.updatedAt ?? null,
+            })),
+          ),
+      },
+      onProgress: async (progress) => {
+        const at = deps.now().getTime();
+        if (at - lastProgress < progressEveryMs) return;
+        lastProgress = at;
+        await save({ ...current, report: progress });
+      },
+    });
+  } catch (error) {
+    // The store failed, not the file. The import is marked failed so that no one waits on it,
+    // and the error goes up: the message is retried (and skipped), then lands in the DLQ,
+    // whose alarm tells the operator.
+    const finished = deps.now();
+    await save({
+      ...current,
+      state: 'failed',
+      error: 'The import stopped on an internal error; nothing is lost, upload the file again.',
+      finishedAt: finished.toISOString(),
+      expiresAt: expiry(finished),
+    });
+    throw error;
+  }
+  const outcome = report.state === 'completed' ? 'completed' : 'failed';
+  const finished = deps.now();
+  await save({
+    ...current,
+    state: outcome,
+    report,
+    finishedAt: finished.toISOString(),
+    expiresAt: expiry(finished),
+  });
+  await deps.parts.delete(tenantId, importId);
+  return outcome;
+}
+
+/** An `updatedAt` strictly after `previous`, so that every write is a new version. */
+function laterThan(previous: string, now: Date): string {
+  const at = Math.max(now.getTime(), Date.parse(previous) + 1);
+  return new Date(at).toISOString();
 }

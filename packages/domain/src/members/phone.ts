@@ -76,11 +76,11 @@ export function normalizePhone({ raw, defaultRegion }: { raw: string; defaultReg
   return national ?? { ok: false, reason: 'unsupported_region' };
 }
 
-let regions: ReadonlySet<string> | undefined;
+let regions: ReadonlyMap<string, CountryCode> | undefined;
 
 function supportedRegion(region: string): CountryCode | undefined {
-  regions ??= new Set(getCountries(metadata));
-  return regions.has(region) ? getCountries(metadata).find((country) => country === region) : undefined;
+  regions ??= new Map(getCountries(metadata).map((country) => [country, country]));
+  return regions.get(region);
 }
 
 function judge({ text, region }: { text: string; region?: CountryCode }): PhoneNormalization {

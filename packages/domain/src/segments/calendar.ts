@@ -136,7 +136,14 @@ function daysFromCivil(year: number, month: number, day: number): number {
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;
   const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  return era * 146_097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719_468;
+  return (
+    era * 146_097 +
+    yearOfEra * 365 +
+    Math.floor(yearOfEra / 4) -
+    Math.floor(yearOfEra / 100) +
+    dayOfYear -
+    719_468
+  );
 }
 
 function digitsAt(text: string, start: number, count: number): number {
@@ -179,7 +186,7 @@ export function parseInstant(text: string): number {
         const start = i;
         // Date.parse keeps milliseconds and drops finer digits.
         for (let digit = text.charCodeAt(i) - 48; digit >= 0 && digit <= 9; digit = text.charCodeAt(i) - 48) {
-          if (i - start < 2) millis += digit * 10 ** (2 - (i - start));
+          if (i - start < 3) millis += digit * 10 ** (2 - (i - start));
           i += 1;
         }
         if (i === start) return Date.parse(text);
@@ -203,7 +210,14 @@ export function parseInstant(text: string): number {
       second <= 59 &&
       !Number.isNaN(year + offset)
     ) {
-      return daysFromCivil(year, month, day) * dayMs + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offset;
+      return (
+        daysFromCivil(year, month, day) * dayMs +
+        hour * 3_600_000 +
+        minute * 60_000 +
+        second * 1000 +
+        millis -
+        offset
+      );
     }
   }
   return Date.parse(text);

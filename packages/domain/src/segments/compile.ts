@@ -169,7 +169,8 @@ function numberTest(condition: NumberCondition): (value: number) => boolean {
     atLeast(condition.between[0], false);
     atMost(condition.between[1], false);
   }
-  if (lowOpen) return highOpen ? (value) => value > low && value < high : (value) => value > low && value <= high;
+  if (lowOpen)
+    return highOpen ? (value) => value > low && value < high : (value) => value > low && value <= high;
   return highOpen ? (value) => value >= low && value < high : (value) => value >= low && value <= high;
 }
 
@@ -250,14 +251,15 @@ function compileBirthday(condition: BirthdayCondition, calendars: Calendars): Me
     checks.push((member) => {
       const birthday = member.birthday;
       return (
-        birthday !== undefined &&
-        celebratedIn(member.timeZone).has(birthdayKey(birthday.month, birthday.day))
+        birthday !== undefined && celebratedIn(member.timeZone).has(birthdayKey(birthday.month, birthday.day))
       );
     });
   }
   if (thisMonth === true) {
     const monthIn = calendars.perZone((calendar) => calendar.month);
-    checks.push((member) => member.birthday !== undefined && member.birthday.month === monthIn(member.timeZone));
+    checks.push(
+      (member) => member.birthday !== undefined && member.birthday.month === monthIn(member.timeZone),
+    );
   }
   if (months !== undefined) {
     const set = new Set(months);

@@ -305,7 +305,7 @@ function parseNode(value: unknown, path: Path, depth: number, state: ParseState)
   }
   if (!isRecord(value)) return fail(`A segment node is an object with one of the keys ${kindsList}.`);
   const keys = Object.keys(value);
-  if ('preset' in value) {
+  if (Object.hasOwn(value, 'preset')) {
     const result = presetNode.safeParse(value);
     if (result.success) return result.data;
     for (const issue of result.error.issues) fail(issue.message, [...path, ...issue.path.map(keyOf)]);
@@ -374,7 +374,10 @@ export function parseSegmentDefinition({
   const node = parseNode(input, [], 0, state);
   if (node === undefined || state.problems.length > 0) {
     throw new ValidationError(
-      state.problems.map((problem) => ({ path: [path, ...problem.path].join('.'), message: problem.message })),
+      state.problems.map((problem) => ({
+        path: [path, ...problem.path].join('.'),
+        message: problem.message,
+      })),
       'The segment definition is not valid.',
     );
   }

@@ -60,7 +60,9 @@ export const presetNode = z.discriminatedUnion('preset', [
 ]);
 export type PresetNode = z.infer<typeof presetNode>;
 export type PresetName = PresetNode['preset'];
-export const presetNames: readonly PresetName[] = presetNode.options.map((option) => option.shape.preset.value);
+export const presetNames: readonly PresetName[] = presetNode.options.map(
+  (option) => option.shape.preset.value,
+);
 
 /** The plain definition a preset stands for. */
 export function expandPreset({ node }: { node: PresetNode }): SegmentNode {
@@ -75,7 +77,9 @@ export function expandPreset({ node }: { node: PresetNode }): SegmentNode {
       return {
         or: [
           { lastPurchaseAt: { moreThanDaysAgo: node.params.moreThanDays } },
-          { and: [{ missing: 'lastPurchaseAt' }, { joinedAt: { moreThanDaysAgo: node.params.moreThanDays } }] },
+          {
+            and: [{ missing: 'lastPurchaseAt' }, { joinedAt: { moreThanDaysAgo: node.params.moreThanDays } }],
+          },
         ],
       };
     case 'highValue': {
@@ -91,7 +95,8 @@ export function expandPreset({ node }: { node: PresetNode }): SegmentNode {
 /** The definition with every preset replaced by its expansion (to show what a preset means). */
 export function expandPresets({ definition }: { definition: SegmentNode }): SegmentNode {
   if ('preset' in definition) return expandPreset({ node: definition });
-  if ('and' in definition) return { and: definition.and.map((child) => expandPresets({ definition: child })) };
+  if ('and' in definition)
+    return { and: definition.and.map((child) => expandPresets({ definition: child })) };
   if ('or' in definition) return { or: definition.or.map((child) => expandPresets({ definition: child })) };
   if ('not' in definition) return { not: expandPresets({ definition: definition.not }) };
   return definition;

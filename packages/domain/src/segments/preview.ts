@@ -1,8 +1,4 @@
-import {
-  type MessageCategory,
-  type SuppressionReason,
-  suppressionReason,
-} from '../compliance/suppression';
+import { type MessageCategory, type SuppressionReason, suppressionReason } from '../compliance/suppression';
 import type { Member } from '../members/member';
 import { maskPhone } from '../privacy/mask';
 import type { MemberPredicate } from './compile';
@@ -99,7 +95,9 @@ export async function previewAudience({
     if (batch.length === 0) return;
     const phones = [...new Set(batch.map(({ member }) => member.phone))];
     // A lookup that throws instead of rejecting is caught the same way.
-    const lookup: Promise<void> = new Promise<ReadonlySet<string>>((resolve) => resolve(optedOutPhones(phones))).then(
+    const lookup: Promise<void> = new Promise<ReadonlySet<string>>((resolve) =>
+      resolve(optedOutPhones(phones)),
+    ).then(
       (optedOut) => settle(batch, optedOut),
       (error: unknown) => {
         // Kept, not thrown here, so no lookup is left rejecting unobserved.

@@ -69,7 +69,7 @@ export const builtInBannedWords: readonly string[] = [
   'viagra',
 ];
 
-export const tenantBannedWords = z
+export const bannedWordList = z
   .array(z.string().trim().min(1, 'a banned word is not empty').max(40))
   .max(500, 'at most 500 banned words per tenant');
 

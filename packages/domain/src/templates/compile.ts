@@ -31,7 +31,7 @@ import {
 
 // A template is compiled once per campaign (or per cold start) into a list of literal strings
 // and value closures; rendering a member is then a loop of string concatenations, with no
-// parsing, no lookups by name and no allocation beyond the result.
+// parsing and no lookup by name.
 
 export const maxDefaultLength = 50;
 
@@ -67,6 +67,17 @@ const acceptedFormats: Record<VariableType, readonly string[]> = {
   any: ['number', 'money', 'date'],
 };
 
+/** How a placeholder without a format filter prints its value. */
+const defaultFormats: Record<VariableType, 'text' | 'plain' | 'money' | 'date'> = {
+  text: 'text',
+  link: 'text',
+  any: 'text',
+  number: 'plain',
+  money: 'money',
+  date: 'date',
+  birthday: 'date',
+};
+
 const typeNames: Record<VariableType, string> = {
   text: 'text',
   link: 'the link',
@@ -80,8 +91,8 @@ const typeNames: Record<VariableType, string> = {
 function textFormatter(): Formatter {
   return (value) => {
     if (typeof value === 'string') return cleanText(value);
-    if (typeof value === 'number' && Number.isFinite(value)) return formatNumber(value, { grouping: false });
-    return undefined;
+    const number = typeof value === 'number' ? numberOf(value) : undefined;
+    return number === undefined ? undefined : formatNumber(number, { grouping: false });
   };
 }
 
@@ -103,17 +114,7 @@ function formatterOf(placeholder: Placeholder, type: VariableType, locale: Local
     const instead = accepted.length ? `; use ${accepted.join(' or ')}` : '';
     return `${source}: ${placeholder.variable} is ${typeNames[type]}, which "${format.kind}" cannot format${instead}`;
   }
-  const kind =
-    format?.kind ??
-    {
-      text: 'text',
-      link: 'text',
-      any: 'text',
-      number: 'plain',
-      money: 'money',
-      date: 'date',
-      birthday: 'date',
-    }[type];
+  const kind = format?.kind ?? defaultFormats[type];
   switch (kind) {
     case 'number':
       return (value) => {
@@ -323,38 +324,39 @@ export function compileTemplate({
     ? `${optOutJoiner({ end, afterLink, locale: template.locale })}${optOutTexts[template.locale]}`
     : '';
 
-  // head, then for each slot: its value and the literal text that follows it.
+  // The head, then one step per placeholder: its value and the literal text that follows it.
   let head = prefix;
-  const slots: Slot['produce'][] = [];
-  const keys: string[] = [];
-  const tails: string[] = [];
+  const steps: { produce: Slot['produce']; tail: string; suppressed: RenderOutcome }[] = [];
   for (const segment of plan.segments) {
-    if (segment.kind === 'text') {
-      if (slots.length === 0) head += segment.text;
-      else tails[tails.length - 1] += segment.text;
-    } else {
-      slots.push(segment.slot.produce);
-      keys.push(segment.slot.placeholder.variable);
-      tails.push('');
-    }
+    const previous = steps.at(-1);
+    if (segment.kind === 'slot') {
+      const variable = segment.slot.placeholder.variable;
+      const suppressed: RenderOutcome = Object.freeze({
+        kind: 'suppressed',
+        reason: 'missing_variable',
+        variable,
+      });
+      steps.push({ produce: segment.slot.produce, tail: '', suppressed });
+    } else if (previous) previous.tail += segment.text;
+    else head += segment.text;
   }
-  if (tails.length === 0) head += suffix;
-  else tails[tails.length - 1] += suffix;
+  const lastStep = steps.at(-1);
+  if (lastStep) lastStep.tail += suffix;
+  else head += suffix;
 
-  const suppressions = keys.map(
-    (variable): RenderOutcome => Object.freeze({ kind: 'suppressed', reason: 'missing_variable', variable }),
+  const keys = plan.segments.flatMap((segment) =>
+    segment.kind === 'slot' ? [segment.slot.placeholder.variable] : [],
   );
   const paramPlan = bindingPlan({ template, keys });
-  const count = slots.length;
   const renderer: Renderer = (member, values, link) => {
     const zone = member.timeZone ?? timeZone;
-    const printed = paramPlan ? new Array<string>(count) : undefined;
+    const printed: string[] | undefined = paramPlan ? [] : undefined;
     let text = head;
-    for (let i = 0; i < count; i++) {
-      const value = (slots[i] as Slot['produce'])(member, values, link, zone);
-      if (value === undefined) return suppressions[i] as RenderOutcome;
-      if (printed) printed[i] = value;
-      text += value + (tails[i] as string);
+    for (const step of steps) {
+      const value = step.produce(member, values, link, zone);
+      if (value === undefined) return step.suppressed;
+      printed?.push(value);
+      text += value + step.tail;
     }
     if (!paramPlan || !printed) return { kind: 'rendered', text, params: noParams };
     return {

@@ -16,7 +16,7 @@ import type { Locale } from './formats';
 //   that contains one is rejected at save (not stripped: the merchant should see why, and
 //   perhaps make it a marketing template).
 
-export const signature = z
+export const smsSignature = z
   .string()
   .trim()
   .min(2, 'a signature has 2–20 characters')

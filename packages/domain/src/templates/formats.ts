@@ -98,11 +98,19 @@ export function cleanText(value: string): string | undefined {
 
 const numeric = /^-?\d+(?:\.\d+)?$/;
 
-/** A finite number, or a string holding one (CSV imports store numbers as text). */
+// Beyond this, hundredths are no longer exact integers and String() turns to exponents
+// (1e+21): such a value is a data error, not something to print.
+const largestPrintable = 1e13;
+
+/** A finite number within ±10 trillion, or a string holding one (CSV imports store numbers as text). */
 export function numberOf(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && numeric.test(value.trim())) return Number(value.trim());
-  return undefined;
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && numeric.test(value.trim())
+        ? Number(value.trim())
+        : Number.NaN;
+  return Math.abs(number) < largestPrintable ? number : undefined;
 }
 
 /**

@@ -27,8 +27,9 @@ export const templateCategories = ['marketing', 'notification'] as const;
 export type TemplateCategory = (typeof templateCategories)[number];
 export const templateLocales = ['zh-CN', 'en'] as const;
 export const templateLocale = z.enum(templateLocales);
+export type TemplateLocale = z.infer<typeof templateLocale>;
 
-export const maxBodyLength = 500;
+export const maxTemplateBodyLength = 500;
 
 const variableName = z
   .string()
@@ -123,7 +124,7 @@ const shape = {
     .overwrite((body) => body.replace(/\r\n?/g, '\n'))
     .trim()
     .min(1, 'write the message')
-    .max(maxBodyLength, `at most ${maxBodyLength} characters`),
+    .max(maxTemplateBodyLength, `at most ${maxTemplateBodyLength} characters`),
   variables: z
     .array(campaignVariable)
     .max(20)
@@ -152,12 +153,12 @@ export type Template = z.output<typeof templateDefinition>;
 
 // --- validation ------------------------------------------------------------------------------
 
-export const hintCodes = ['raw_url', 'preview_without_offer', 'forces_ucs2', 'multipart'] as const;
-export type HintCode = (typeof hintCodes)[number];
+export const templateHintCodes = ['raw_url', 'preview_without_offer', 'forces_ucs2', 'multipart'] as const;
+export type TemplateHintCode = (typeof templateHintCodes)[number];
 
 /** Advice, not an error: the template is saved either way. */
-export interface Hint extends Problem {
-  readonly code: HintCode;
+export interface TemplateHint extends Problem {
+  readonly code: TemplateHintCode;
 }
 
 export interface MessageExample {
@@ -169,7 +170,7 @@ export interface MessageExample {
 export interface TemplateReview {
   readonly template: Template;
   readonly example: MessageExample;
-  readonly hints: readonly Hint[];
+  readonly hints: readonly TemplateHint[];
 }
 
 const textStandIns: Record<Locale, string> = { 'zh-CN': '示例', en: 'sample' };
@@ -325,8 +326,8 @@ function hintsFor({
   example: MessageExample;
   signature: string;
   bodyPath: string;
-}): Hint[] {
-  const hints: Hint[] = [];
+}): TemplateHint[] {
+  const hints: TemplateHint[] = [];
   for (const url of new Set(findRawUrls({ text: literal }))) {
     hints.push({
       code: 'raw_url',

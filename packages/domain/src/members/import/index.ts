@@ -19,6 +19,11 @@ export {
   parseImportTarget,
   recognizeColumn,
 } from './mapping';
-export { type ImportMembersOptions, importMembers, type MemberImportPort } from './pipeline';
+export {
+  type FinishedImportReport,
+  type ImportMembersOptions,
+  importMembers,
+  type MemberImportPort,
+} from './pipeline';
 export { type ImportCell, type ImportItem, readImportRows } from './read';
 export * from './report';

@@ -44,6 +44,9 @@ export interface ImportMembersOptions {
   readonly onProgress?: (report: ImportReport) => void | Promise<void>;
 }
 
+/** The report `importMembers` returns: the run is over. */
+export type FinishedImportReport = ImportReport & { readonly state: 'completed' | 'failed' };
+
 interface PendingRow {
   readonly memberId: string;
   readonly phone: string;
@@ -65,7 +68,7 @@ interface PendingRow {
  * failure of the port is thrown as it is: the caller retries the whole file, which is safe
  * because a re-run changes only what the failed run did not.
  */
-export async function importMembers(options: ImportMembersOptions): Promise<ImportReport> {
+export async function importMembers(options: ImportMembersOptions): Promise<FinishedImportReport> {
   const { source, format, settings, now, port, onProgress } = options;
   const batchSize = Math.max(1, options.batchSize ?? 100);
   const maxListed = Math.max(0, options.maxListed ?? 1000);
@@ -86,7 +89,7 @@ export async function importMembers(options: ImportMembersOptions): Promise<Impo
   let encoding: ImportEncoding | undefined;
   let failure: ImportReport['failure'];
 
-  const report = (state: ImportReport['state']): ImportReport => ({
+  const report = <S extends ImportReport['state']>(state: S): ImportReport & { state: S } => ({
     state,
     format,
     ...(encoding && { encoding }),

@@ -1,4 +1,3 @@
-import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { decodeText, EncodingError } from './decode';
 import { bindHeader, type ImportMapping, type ImportTarget, parseImportTarget, recognizeColumn } from './mapping';
@@ -50,10 +49,15 @@ export function readImportRows(options: ReadImportOptions): AsyncGenerator<Impor
 
 const emptyCell = /^[\s\u00a0\u3000]*$/;
 
-async function* readCsv(
-  text: AsyncIterable<string>,
-  mapping: ImportMapping | undefined,
-): AsyncGenerator<ImportItem, void, undefined> {
+/**
+ * CSV records as the text arrives. Records are taken from the parser as it finds them
+ * (`on_record`), not from its readable side: a stream that errors drops what it has
+ * buffered, and every row before a broken quote or a bad byte must still be imported. When
+ * the text fails, the parser is not ended, so a row cut by the failure is not read as a
+ * short row.
+ */
+async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<unknown, void, undefined> {
+  const records: unknown[] = [];
   const parser = parse({
     // Short and long rows are read as they are (a missing cell is empty, an extra one
     // ignored); a stray quote inside a cell (`5" screen`) is text, as Excel writes it.
@@ -62,16 +66,45 @@ async function* readCsv(
     // Blank lines are kept so that row numbers stay those of the sheet; they are skipped below.
     skip_empty_lines: false,
     max_record_size: maxRowBytes,
+    on_record: (record: unknown) => {
+      records.push(record);
+      return null;
+    },
   });
-  // Errors of the source (an EncodingError) destroy the parser and come out of its iterator.
-  pipeline(Readable.from(text), parser, () => {});
+  let failed: Error | undefined;
+  parser.on('error', (error) => {
+    failed ??= error;
+  });
+  parser.resume();
+  try {
+    for await (const chunk of text) {
+      await new Promise<void>((resolve) => parser.write(chunk, () => resolve()));
+      yield* records.splice(0);
+      if (failed) throw failed;
+    }
+    await new Promise<void>((resolve) => {
+      parser.once('error', () => resolve());
+      parser.once('finish', () => resolve());
+      parser.end();
+    });
+    yield* records.splice(0);
+    if (failed) throw failed;
+  } finally {
+    parser.destroy();
+  }
+}
+
+async function* readCsv(
+  text: AsyncIterable<string>,
+  mapping: ImportMapping | undefined,
+): AsyncGenerator<ImportItem, void, undefined> {
   let row = 0;
   let bindings: readonly { index: number; column: string; target: ImportTarget }[] | undefined;
   try {
-    for await (const record of parser) {
+    for await (const record of csvRecords(text)) {
       row++;
-      const values: unknown = record;
-      if (!Array.isArray(values)) continue;
+      if (!Array.isArray(record)) continue;
+      const values: readonly unknown[] = record;
       if (bindings === undefined) {
         const header = values.map((value) => (typeof value === 'string' ? value : ''));
         const bound = bindHeader({ header, mapping });
@@ -90,8 +123,6 @@ async function* readCsv(
     }
   } catch (error) {
     yield { kind: 'failure', failure: readFailure(error, row + 1) };
-  } finally {
-    parser.destroy();
   }
 }
 

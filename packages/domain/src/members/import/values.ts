@@ -122,8 +122,32 @@ export function readInstant({ text, timeZone }: { text: string; timeZone: string
   if (date === undefined) return undefined;
   const wall = Date.UTC(date.year, date.month - 1, date.day, date.hour, date.minute, date.second);
   const instant =
-    date.offsetMinutes === undefined ? wallTimeToInstant(wall, timeZone) : wall - date.offsetMinutes * 60_000;
+    date.offsetMinutes === undefined ? wallToInstant(wall, timeZone) : wall - date.offsetMinutes * 60_000;
   return new Date(instant).toISOString();
+}
+
+const dayOffsets = new Map<string, number | null>();
+const day = 86_400_000;
+
+/**
+ * `wallTimeToInstant`, remembered per zone and calendar day: it asks Intl twice (tens of
+ * microseconds), and a 100,000-row file has a few dates per row but only a few thousand
+ * distinct days. A day whose offset is the same at both midnights has no transition (zones
+ * change offset at most once a day), so one offset serves all of it; a day with a daylight
+ * saving change (`null`) is computed exactly each time.
+ */
+function wallToInstant(wall: number, timeZone: string): number {
+  const start = Math.floor(wall / day) * day;
+  const key = `${timeZone}|${start}`;
+  let offset = dayOffsets.get(key);
+  if (offset === undefined) {
+    const atStart = start - wallTimeToInstant(start, timeZone);
+    const atEnd = start + day - wallTimeToInstant(start + day, timeZone);
+    offset = atStart === atEnd ? atStart : null;
+    if (dayOffsets.size >= 100_000) dayOffsets.clear();
+    dayOffsets.set(key, offset);
+  }
+  return offset === null ? wallTimeToInstant(wall, timeZone) : wall - offset;
 }
 
 /** `YYYY-MM-DD` for a date alone, else the instant: how date attributes are stored. */

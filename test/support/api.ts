@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { type ApiHandler, createApiHandler } from '@qunfa/api';
+import { createLogger } from '@qunfa/aws';
+import { type ImportMessage, type TenancyDeps, type TenantStore } from '@qunfa/domain';
+import { memoryStores, type TestStores } from './fakes/memory-member-store';
+import { MemoryTenantStore } from './fakes/memory-tenant-store';
+
+/** The API handler over test stores, with the import queue captured instead of sent. */
+export function testApi({
+  stores = memoryStores(),
+  tenancy = {
+    store: new MemoryTenantStore(),
+    random: (n) => randomBytes(n),
+    now: () => new Date('2026-11-23T08:00:00Z'),
+  },
+}: { stores?: TestStores; tenancy?: TenancyDeps } = {}): {
+  api: ApiHandler;
+  stores: TestStores;
+  tenants: TenantStore;
+  enqueued: Omit<ImportMessage, 'type'>[];
+} {
+  const enqueued: Omit<ImportMessage, 'type'>[] = [];
+  const api = createApiHandler({
+    tenancy,
+    members: stores,
+    segments: stores,
+    imports: {
+      imports: stores.imports,
+      parts: stores.parts,
+      enqueue: async (message) => {
+        enqueued.push(message);
+      },
+      random: stores.random,
+      now: stores.now,
+    },
+    logger: createLogger({ service: 'test', level: 'SILENT' }),
+  });
+  return { api, stores, tenants: tenancy.store, enqueued };
+}
