@@ -1,4 +1,5 @@
-import { cleanRow, type ImportCell, parseImportTarget } from '@qunfa/domain';
+import { cleanRow, type ImportCell, importFields, memberFields, memberId, parseImportTarget } from '@qunfa/domain';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 // One row of a file → a member's fields with the phone in E.164, or every problem of the row
@@ -181,5 +182,61 @@ describe('cleanRow', () => {
       cells: cells({ 手机: ['phone', '9123 4567'] }),
     });
     expect(result).toMatchObject({ ok: true, memberId: '85291234567', fields: { phone: '+85291234567' } });
+  });
+
+  it('gives only fields that the member schema accepts, whatever the cells hold', () => {
+    // Values at the edges of what each reader accepts; random text now and then.
+    const samples: Record<string, readonly string[]> = {
+      memberId: ['M0001', 'a.b_c:d@e-f', 'x'.repeat(64)],
+      name: ['王芳', ' 李雷 ', '名'.repeat(100)],
+      gender: ['男', 'F', '保密'],
+      birthday: ['1990年1月5日', '2月29日', '1900-01-01', '2100-12-31 23:59'],
+      tags: ['vip,茶饮', '，、；', `${'长'.repeat(40)},ok`, 'a|b|a'],
+      points: ['0', '1,200', '9007199254740991', '9007199254740993'],
+      totalSpend: ['￥1,234.50', '.5', '-0', '1e3', '9'.repeat(400)],
+      purchaseCount: ['3', '3.0', '+7'],
+      firstPurchaseAt: ['2024-01-05', '45296.25', '2024-01-05T13:45:30+09:00', '2100-12-31 23:59:59'],
+      lastPurchaseAt: ['20240105 1345', '1900/1/1 00:00', '1900-01-01T00:00:00+14:00'],
+      joinedAt: ['2024年1月5日 13时45分', '99999.99999'],
+      timeZone: ['Asia/Shanghai', 'UTC', 'Etc/GMT+12'],
+      locale: ['中文', 'en'],
+      consent: ['是', 'no', '未知'],
+      consentAt: ['2023-03-08'],
+    };
+    const text = (name: string) =>
+      fc.oneof(
+        { arbitrary: fc.constantFrom(...(samples[name] ?? [''])), weight: 20 },
+        { arbitrary: fc.string({ maxLength: 12 }), weight: 1 },
+      );
+    // Every field present or not; the phone nearly always valid, so that most rows pass and
+    // their values are the ones checked.
+    const row = fc
+      .tuple(...importFields.map((name) => fc.option(text(name), { freq: 2 }).map((value) => ({ name, value }))))
+      .map((values) => [
+        { name: 'phone' as const, value: '13812345678' },
+        ...values.filter((entry) => entry.name !== 'phone' && entry.value !== null),
+      ]);
+    const attributes = fc.array(
+      fc.tuple(fc.constantFrom('note', 'visits:number', 'staff:boolean', 'day:date'), fc.string({ maxLength: 10 })),
+      { maxLength: 3 },
+    );
+
+    fc.assert(
+      fc.property(row, attributes, (values, extra) => {
+        const cellsOfRow: ImportCell[] = [
+          ...values.map(({ name, value }) => ({ column: name, target: { kind: 'field' as const, field: name }, value })),
+          ...extra.map(([target, value], i) => {
+            const parsed = parseImportTarget(`attributes.${target}`);
+            if (!parsed) throw new Error(target);
+            return { column: `a${i}`, target: parsed, value };
+          }),
+        ];
+        const result = cleanRow({ row: 2, settings, cells: cellsOfRow });
+        if (!result.ok) return;
+        expect(memberFields.safeParse(result.fields).error?.issues).toBeUndefined();
+        expect(memberId.safeParse(result.memberId).success).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { maskPhone, maskPhonesDeep, maskPhonesInText } from '@qunfa/domain';
 import fc from 'fast-check';
+import metadata from 'libphonenumber-js/min/metadata';
 import { describe, expect, it } from 'vitest';
 
 // Phone numbers are personal data (ARCHITECTURE.md invariant 7): these functions stand
@@ -45,24 +46,36 @@ describe('maskPhone', () => {
     expect(masked).toBe('+86*******5678');
   });
 
-  // Pinned: the country code is guessed from the length, so a three-digit code such as
-  // Hong Kong's 852 shows as +8 (nothing leaks, but the prefix is misleading).
-  it('shows only the first digit of a three-digit country code on an 11-digit number', () => {
+  it('keeps a three-digit calling code whole', () => {
     const masked = maskPhone('+85212345678');
 
-    expect(masked).toBe('+8******5678');
+    expect(masked).toBe('+852****5678');
   });
 
-  it('shows only the last four digits and at most two leading digits of any E.164 number', () => {
+  it('keeps the whole calling code of every country libphonenumber knows', () => {
+    const callingCodes = Object.keys(metadata.country_calling_codes);
+
+    const shown = callingCodes.map((code) => maskPhone(`+${code}5550123456`).split('*')[0]);
+
+    expect(shown).toEqual(callingCodes.map((code) => `+${code}`));
+    expect(callingCodes.length).toBeGreaterThan(200);
+  });
+
+  it('reads full-width digits and the digits of other scripts', () => {
+    expect(maskPhone('＋８６１３８１２３４５６７８')).toBe('+86*******5678');
+    expect(maskPhone('١٣٨١٢٣٤٥٦٧٨')).toBe('*******5678');
+  });
+
+  it('shows only the calling code and the last four digits of any E.164 number', () => {
     fc.assert(
-      fc.property(e164(), ({ phone }) => {
+      fc.property(e164(), ({ phone, callingCode }) => {
         const digits = phone.slice(1);
 
         const masked = maskPhone(phone);
 
-        expect(masked).toMatch(/^\+\d{1,2}\*+\d{4}$/);
+        expect(masked).toMatch(/^\+\d{1,3}\*+\d{4}$/);
+        expect(masked.startsWith(`+${callingCode}*`)).toBe(true);
         expect(masked.endsWith(digits.slice(-4))).toBe(true);
-        expect(masked.replace(/\D/g, '').length).toBeLessThanOrEqual(6);
         expect(masked).toHaveLength(phone.length);
       }),
     );
@@ -239,7 +252,7 @@ function nest(value: unknown, levels: number): unknown {
 }
 
 /** An E.164 number with a real country code and the digits a mask must hide. */
-function e164(): fc.Arbitrary<{ phone: string; hidden: string }> {
+function e164(): fc.Arbitrary<{ phone: string; callingCode: string; hidden: string }> {
   const countryCodes = [
     '1',
     '7',
@@ -264,7 +277,7 @@ function e164(): fc.Arbitrary<{ phone: string; hidden: string }> {
       )
       .map(([first, rest]) => {
         const national = `${first}${rest.join('')}`;
-        return { phone: `+${cc}${national}`, hidden: national.slice(0, -4) };
+        return { phone: `+${cc}${national}`, callingCode: cc, hidden: national.slice(0, -4) };
       }),
   );
 }

@@ -1,5 +1,3 @@
-import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
 import {
   parseSegmentDefinition,
   type SegmentDefinition,
@@ -7,7 +5,9 @@ import {
   segmentFields,
   segmentLimits,
   ValidationError,
-} from './domain';
+} from '@qunfa/domain';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 
 // The segment language's grammar: what a merchant may write, and how a mistake is reported.
 

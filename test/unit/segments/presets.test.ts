@@ -1,5 +1,11 @@
+import {
+  expandPreset,
+  expandPresets,
+  type PresetNode,
+  parseSegmentDefinition,
+  presetNames,
+} from '@qunfa/domain';
 import { describe, expect, it } from 'vitest';
-import { expandPreset, expandPresets, type PresetNode, parseSegmentDefinition, presetNames } from './domain';
 import { aMember, matches } from './support';
 
 // The customer types merchants ask for, with their default thresholds, and what each expands to.

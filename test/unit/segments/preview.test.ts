@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
 import {
   compileSegment,
   type Member,
   parseSegmentDefinition,
   previewAudience,
   suppressionReason,
-} from './domain';
+} from '@qunfa/domain';
+import { describe, expect, it } from 'vitest';
 import { aMember } from './support';
 
 // Who would be suppressed and why, and what a merchant sees before sending.

@@ -1,7 +1,7 @@
+import { compileSegment, genders, isLeapYear, type Member, segmentDefinition } from '@qunfa/domain';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseInstant } from '../../../packages/domain/src/segments/calendar';
-import { compileSegment, genders, isLeapYear, type Member, segmentDefinition } from './domain';
 import { referenceMatches } from './reference';
 
 // The compiled predicate agrees with the naive reference evaluator on random definitions and

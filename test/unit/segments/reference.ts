@@ -7,7 +7,7 @@ import {
   type Member,
   type NumberCondition,
   type SegmentNode,
-} from './domain';
+} from '@qunfa/domain';
 
 // A deliberately naive evaluator of segment definitions, written from the documented
 // meaning of each node: it walks the tree for every member, turns every date into a calendar

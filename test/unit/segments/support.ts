@@ -1,4 +1,4 @@
-import { compileSegment, type Member, parseSegmentDefinition } from './domain';
+import { compileSegment, type Member, parseSegmentDefinition } from '@qunfa/domain';
 
 // Helpers for the segment specifications: a valid member with only what a test cares about,
 // and a one-line way to ask whether a definition matches a member at a given moment.

@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   acceptedOptOutForms,
   builtInBannedWords,
@@ -8,7 +7,8 @@ import {
   renderMessage,
   type TemplateInput,
   validateTemplate,
-} from './domain';
+} from '@qunfa/domain';
+import { describe, expect, it } from 'vitest';
 import { aTemplate, compiled, problemsOf, zhSignature } from './support';
 
 // Compliance applied to every message: the signature, the opt-out text of marketing, none on

@@ -1,5 +1,3 @@
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import {
   gsmBasicCharacters,
   gsmExtensionCharacters,
@@ -7,7 +5,9 @@ import {
   measureMessage,
   nonGsmCharacters,
   splitMessage,
-} from './domain';
+} from '@qunfa/domain';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 // How qunfa counts SMS parts: the figure that providers bill and rate limits count.
 

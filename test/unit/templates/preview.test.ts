@@ -1,5 +1,11 @@
+import {
+  measureMessage,
+  type PreviewMember,
+  previewTemplate,
+  renderMessage,
+  startPreview,
+} from '@qunfa/domain';
 import { describe, expect, it } from 'vitest';
-import { measureMessage, type PreviewMember, previewTemplate, renderMessage, startPreview } from './domain';
 import { compiled } from './support';
 
 // The preview a merchant sees before sending: samples, parts, suppressions and cost.

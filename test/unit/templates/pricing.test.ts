@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   countingRules,
   defaultPartPrices,
@@ -8,7 +7,8 @@ import {
   partPriceOverrides,
   smsProviderIds,
   toMicros,
-} from './domain';
+} from '@qunfa/domain';
+import { describe, expect, it } from 'vitest';
 
 // What a send costs: one price list per provider, overridable per tenant, computed in
 // integer millionths so that totals have no floating-point drift.

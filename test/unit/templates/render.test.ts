@@ -1,6 +1,6 @@
+import { renderMessage, type TemplateMember } from '@qunfa/domain';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderMessage, type TemplateMember } from './domain';
 import { compiled } from './support';
 
 // Rendering: a compiled template and one member give either the exact SMS or a suppression

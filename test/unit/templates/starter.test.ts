@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   compileTemplate,
   listStarterTemplates,
@@ -6,7 +5,8 @@ import {
   starterKeys,
   starterTemplates,
   validateTemplate,
-} from './domain';
+} from '@qunfa/domain';
+import { describe, expect, it } from 'vitest';
 
 // The starter templates of GET /templates/starter: the seed's five member templates plus
 // welcome and shipment, in both locales, each ready to save as it is.

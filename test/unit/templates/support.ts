@@ -1,4 +1,4 @@
-import { type CompiledTemplate, compileTemplate, type TemplateInput, validateTemplate } from './domain';
+import { type CompiledTemplate, compileTemplate, type TemplateInput, validateTemplate } from '@qunfa/domain';
 
 // Builders for the template specifications: a template as a merchant would save it, compiled
 // with the tenant's signature.

@@ -1,5 +1,5 @@
+import { templateDefinition, validateSendValues, validateTemplate } from '@qunfa/domain';
 import { describe, expect, it } from 'vitest';
-import { templateDefinition, validateSendValues, validateTemplate } from './domain';
 import { aTemplate, problemsOf, zhSignature } from './support';
 
 // Saving a template: every problem found at once, each with its path and, inside the body,
@@ -83,6 +83,7 @@ describe('validateTemplate', () => {
       ['{{link|default:"x"}}', 'the link takes no default'],
       ['{{link|number}}', 'the link, which "number" cannot format'],
       [`{{name|default:"${'长'.repeat(51)}"}}`, 'at most 50 characters'],
+      ['{{name|default:"null"}}', 'reads as nothing to a member'],
       ['满100减20}}', '"}}" without a matching "{{"'],
       ['满100减20{{name', '"{{" is not closed'],
       ['{{name {{points}}', '"{{" is not closed'],

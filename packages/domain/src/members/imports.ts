@@ -226,6 +226,8 @@ export async function runImport(
       encoding: job.encoding,
       settings: { defaultRegion: tenant.defaultRegion, timeZone: tenant.timeZone },
       now: deps.now(),
+      // 400 rows a batch: four BatchGets and four transactions in flight per round trip.
+      batchSize: 400,
       port: {
         load: (memberIds) => deps.members.getMany(tenantId, memberIds),
         save: (changes) =>

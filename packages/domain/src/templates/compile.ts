@@ -212,6 +212,17 @@ export function planBody({
       });
       continue;
     }
+    if (
+      segment.fallback !== undefined &&
+      segment.fallback.trim() !== '' &&
+      cleanText(segment.fallback) === undefined
+    ) {
+      problems.push({
+        at: segment.at,
+        message: `${segment.source}: a default of "${segment.fallback}" reads as nothing to a member`,
+      });
+      continue;
+    }
     const format = formatterOf(segment, descriptor.type, locale);
     if (typeof format === 'string') {
       problems.push({ at: segment.at, message: format });

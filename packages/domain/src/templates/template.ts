@@ -3,7 +3,7 @@ import type { Problem } from '../shared/errors';
 import { ValidationError } from '../shared/errors';
 import { problemsOf } from '../shared/problems';
 import { findBannedWords } from './banned-words';
-import { compileTemplate, literalTextOf, planBody, renderMessage } from './compile';
+import { type BodyPlan, compileTemplate, literalTextOf, planBody, renderMessage } from './compile';
 import { findOptOutForm, findRawUrls, previewCarriesOffer, signaturePrefix } from './compliance';
 import { type MessageSize, measureMessage, nonGsmCharacters } from './encoding';
 import { dateFieldsOf, type Locale, numberOf } from './formats';
@@ -192,7 +192,7 @@ export function validateTemplate({
 }: {
   input: unknown;
   signature: string;
-  defaultLocale: Locale;
+  defaultLocale: TemplateLocale;
   tenantBannedWords?: readonly string[];
   root?: string;
 }): TemplateReview {
@@ -248,7 +248,7 @@ function bindingProblems({
   root,
 }: {
   template: Template;
-  used: ReturnType<typeof planBody>;
+  used: BodyPlan;
   root: string;
 }): Problem[] {
   const binding = template.binding;

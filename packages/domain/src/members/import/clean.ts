@@ -1,5 +1,5 @@
 import { isTimeZone } from '../../shared/time-zones';
-import { type AttributeValue, type MemberFields, maxTags, memberFields, memberId } from '../member';
+import { type AttributeValue, type MemberFields, maxTags, memberId } from '../member';
 import { normalizePhone } from '../phone';
 import { type ImportTarget, targetKey } from './mapping';
 import type { ImportCell } from './read';
@@ -48,7 +48,7 @@ export function memberIdFromPhone(e164: string): string {
   return e164.slice(1);
 }
 
-const maxLength: Partial<Record<string, number>> = { name: 100, store: 100, tier: 40 };
+const maxLength = { name: 100, store: 100, tier: 40 } as const;
 const maxAttributeText = 500;
 const maxTagLength = 40;
 
@@ -62,7 +62,8 @@ export function cleanRow({
   settings: ImportSettings;
 }): CleanRow {
   const problems: ImportProblem[] = [];
-  const fields: Record<string, unknown> = {};
+  const fields: Omit<MemberFields, 'phone'> = {};
+  let phone: string | undefined;
   const attributes: Record<string, AttributeValue> = {};
   const columnOf = new Map<string, string>();
   const tags = new Set<string>();
@@ -101,15 +102,15 @@ export function cleanRow({
         else problem(column, 'invalid_member_id');
         break;
       case 'phone': {
-        const phone = normalizePhone({ raw: text, defaultRegion: settings.defaultRegion });
-        if (phone.ok) fields.phone = phone.e164;
-        else problem(column, phone.reason);
+        const normalized = normalizePhone({ raw: text, defaultRegion: settings.defaultRegion });
+        if (normalized.ok) phone = normalized.e164;
+        else problem(column, normalized.reason);
         break;
       }
       case 'name':
       case 'store':
       case 'tier':
-        if (text.length > (maxLength[field] ?? 0)) problem(column, 'too_long');
+        if (text.length > maxLength[field]) problem(column, 'too_long');
         else fields[field] = text;
         break;
       case 'gender': {
@@ -131,6 +132,7 @@ export function cleanRow({
         if (number === undefined) problem(column, 'invalid_number');
         else if (number < 0) problem(column, 'negative');
         else if (field !== 'totalSpend' && !Number.isInteger(number)) problem(column, 'not_an_integer');
+        else if (field !== 'totalSpend' && !Number.isSafeInteger(number)) problem(column, 'invalid_number');
         else fields[field] = number;
         break;
       }
@@ -163,35 +165,24 @@ export function cleanRow({
     }
   }
 
-  if (fields.phone === undefined && !columnOf.has('phone')) {
+  if (phone === undefined && !columnOf.has('phone')) {
     problem(cells.find((cell) => targetKey(cell.target) === 'phone')?.column ?? 'phone', 'missing');
   }
   if (tags.size > maxTags) problem(tagColumn ?? 'tags', 'too_many_tags');
-  if (problems.length > 0) return { ok: false, row, problems: problems.sort(byColumnOrder(cells)) };
+  if (problems.length > 0 || phone === undefined) {
+    return { ok: false, row, problems: problems.sort(byColumnOrder(cells)) };
+  }
 
   if (tags.size > 0) fields.tags = [...tags];
   if (Object.keys(attributes).length > 0) fields.attributes = attributes;
-  if (consentAt !== undefined && typeof fields.consent === 'object') {
-    fields.consent = { ...fields.consent, at: consentAt };
-  }
-  // The readers above already give valid values; the schema is the one word on what a
-  // member is, so the row passes it too (and any disagreement lands on the right column).
-  const parsed = memberFields.safeParse(fields);
-  if (!parsed.success) {
-    const reported = new Set<string>();
-    for (const issue of parsed.error.issues) {
-      const [first, second] = issue.path.map(String);
-      const key = first === 'attributes' ? `attributes.${second}` : (first ?? 'phone');
-      const column = columnOf.get(key) ?? (key === 'tags' ? (tagColumn ?? key) : key);
-      if (!reported.has(column)) problem(column, 'invalid_value');
-      reported.add(column);
-    }
-    return { ok: false, row, problems };
-  }
-  const phone = parsed.data.phone;
+  if (consentAt !== undefined && fields.consent) fields.consent = { ...fields.consent, at: consentAt };
+  // Every reader above gives only values that `memberFields` accepts (a property test holds
+  // them to it), so the row is not parsed a second time: at 100,000 rows that would be a
+  // sixth of the import's time.
+  const cleaned: MemberFields = { phone, ...fields };
   return id === undefined
-    ? { ok: true, row, memberId: memberIdFromPhone(phone), memberIdFrom: 'phone', fields: parsed.data }
-    : { ok: true, row, memberId: id, memberIdFrom: 'column', fields: parsed.data };
+    ? { ok: true, row, memberId: memberIdFromPhone(phone), memberIdFrom: 'phone', fields: cleaned }
+    : { ok: true, row, memberId: id, memberIdFrom: 'column', fields: cleaned };
 }
 
 function readAttribute({

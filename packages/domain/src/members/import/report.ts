@@ -22,7 +22,6 @@ export const importRowReasons = [
   'too_long',
   'tag_too_long',
   'too_many_tags',
-  'invalid_value',
   'invalid_json',
   'not_an_object',
 ] as const;
@@ -71,7 +70,6 @@ export const importReasonText: Readonly<
   too_long: { en: 'Too long.', 'zh-CN': '内容过长。' },
   tag_too_long: { en: 'A tag is longer than 40 characters.', 'zh-CN': '标签超过 40 个字符。' },
   too_many_tags: { en: 'More than 100 tags.', 'zh-CN': '标签超过 100 个。' },
-  invalid_value: { en: 'Not a valid value.', 'zh-CN': '取值无效。' },
   invalid_json: { en: 'This line is not valid JSON.', 'zh-CN': '该行不是有效的 JSON。' },
   not_an_object: { en: 'This line is not a JSON object.', 'zh-CN': '该行不是 JSON 对象。' },
   bad_encoding: {
