@@ -13,11 +13,13 @@ import {
 const config = loadFunctionConfig('api');
 const client = createDocumentClient();
 const members = memberDeps({ client, config });
+const jobs = importDeps({ client, config });
 
 export const handler = createApiHandler({
   tenancy: tenancyDeps({ client, tableName: config.table('tenants') }),
   members,
   segments: members,
-  imports: importDeps({ client, config }),
+  imports: jobs,
+  tagJobs: jobs,
   logger: createLogger({ service: 'api', level: config.logLevel }),
 });

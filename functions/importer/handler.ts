@@ -6,9 +6,10 @@ import {
   importerDeps,
   loadFunctionConfig,
 } from '@qunfa/aws';
-import { importMessage, runImport } from '@qunfa/domain';
+import { memberJobMessage, runImport, runTagJob } from '@qunfa/domain';
 
-// One uploaded member file per invocation (batch size 1), streamed from its stored parts.
+// Member jobs, one per invocation (batch size 1): an uploaded file streamed from its stored
+// parts, or a segment's members tagged.
 const config = loadFunctionConfig('importer');
 const client = createDocumentClient();
 const logger = createLogger({ service: 'importer', level: config.logLevel });
@@ -19,10 +20,11 @@ const deps = importerDeps({
 });
 
 export const handler = createQueueHandler({
-  schema: importMessage,
+  schema: memberJobMessage,
   logger,
-  process: async ({ tenantId, importId }) => {
-    const outcome = await runImport(deps, { tenantId, importId });
-    logger.info('import processed', { tenantId, importId, outcome });
+  process: async (message) => {
+    const outcome =
+      message.type === 'members.import' ? await runImport(deps, message) : await runTagJob(deps, message);
+    logger.info('member job processed', { ...message, outcome });
   },
 });

@@ -1,5 +1,5 @@
 import { DynamoImportPartStore, DynamoRecordStore, memberDeps } from '@qunfa/aws';
-import { importJob } from '@qunfa/domain';
+import { importJob, tagJob } from '@qunfa/domain';
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../support/local';
 import { describeMembersApi } from '../support/members-spec';
@@ -22,5 +22,6 @@ describeMembersApi('HTTP API members (DynamoDB Local)', async () => {
     ...memberDeps({ client, config: { table: (id) => dynamo.tableNames[id] } }),
     imports: new DynamoRecordStore({ client, tableName, kind: 'IMPORT', schema: importJob, label: 'Import' }),
     parts: new DynamoImportPartStore({ client, tableName }),
+    tagJobs: new DynamoRecordStore({ client, tableName, kind: 'TAGJOB', schema: tagJob, label: 'Tag job' }),
   };
 });

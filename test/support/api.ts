@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ApiHandler, createApiHandler } from '@qunfa/api';
 import { createLogger } from '@qunfa/aws';
-import { type ImportMessage, type TenancyDeps, type TenantStore } from '@qunfa/domain';
+import type { MemberJobMessage, TenancyDeps, TenantStore } from '@qunfa/domain';
 import { memoryStores, type TestStores } from './fakes/memory-member-store';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
 
@@ -13,13 +13,16 @@ export function testApi({
     random: (n) => randomBytes(n),
     now: () => new Date('2026-11-23T08:00:00Z'),
   },
-}: { stores?: TestStores; tenancy?: TenancyDeps } = {}): {
+}: {
+  stores?: TestStores;
+  tenancy?: TenancyDeps;
+} = {}): {
   api: ApiHandler;
   stores: TestStores;
   tenants: TenantStore;
-  enqueued: Omit<ImportMessage, 'type'>[];
+  enqueued: MemberJobMessage[];
 } {
-  const enqueued: Omit<ImportMessage, 'type'>[] = [];
+  const enqueued: MemberJobMessage[] = [];
   const api = createApiHandler({
     tenancy,
     members: stores,
@@ -28,7 +31,15 @@ export function testApi({
       imports: stores.imports,
       parts: stores.parts,
       enqueue: async (message) => {
-        enqueued.push(message);
+        enqueued.push({ type: 'members.import', ...message });
+      },
+      random: stores.random,
+      now: stores.now,
+    },
+    tagJobs: {
+      tagJobs: stores.tagJobs,
+      enqueueTagJob: async (message) => {
+        enqueued.push({ type: 'members.tag', ...message });
       },
       random: stores.random,
       now: stores.now,

@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiHandler } from '@qunfa/api';
-import { createTenant, phoneHash, runImport, type TenantStore, tenantSettings } from '@qunfa/domain';
+import {
+  createTenant,
+  phoneHash,
+  runImport,
+  runTagJob,
+  type TenantStore,
+  tenantSettings,
+} from '@qunfa/domain';
 import iconv from 'iconv-lite';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { httpEvent, lambdaContext } from './events';
 import { testApi } from './api';
+import { httpEvent, lambdaContext } from './events';
 import type { TestStores } from './fakes/memory-member-store';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
 
@@ -45,7 +52,10 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
       api = testApi({ stores: deps, tenancy }).api;
       tenants = tenancy.store;
       tenantId = `acme-${randomBytes(4).toString('hex')}`;
-      const acme = await createTenant(tenancy, { tenantId, settings: tenantSettings.parse({ name: 'Acme' }) });
+      const acme = await createTenant(tenancy, {
+        tenantId,
+        settings: tenantSettings.parse({ name: 'Acme' }),
+      });
       const other = await createTenant(tenancy, {
         tenantId: `globex-${randomBytes(4).toString('hex')}`,
         settings: tenantSettings.parse({ name: 'Globex' }),
@@ -134,7 +144,12 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
       it('erases the member but keeps an opt-out of the number, as a hash only', async () => {
         await put('D001', { phone: '13912345678', name: '韩梅梅' });
         const hash = phoneHash({ tenantId, phone: '+8613912345678' });
-        await deps.optOuts.add(tenantId, { phoneHash: hash, phone: '+8613912345678', source: 'sms', at: 'x' });
+        await deps.optOuts.add(tenantId, {
+          phoneHash: hash,
+          phone: '+8613912345678',
+          source: 'sms',
+          at: 'x',
+        });
 
         expect((await call('DELETE', '/members/D001', keys.marketer)).status).toBe(204);
 
@@ -176,7 +191,11 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
         await put('F003', { phone: '13800000003', tier: 'gold' });
 
         const vipGold = await call('GET', '/members?tag=vip&tier=gold', keys.viewer);
-        const byPhone = await call('GET', `/members?phone=${encodeURIComponent('+86 138-0000-0002')}`, keys.viewer);
+        const byPhone = await call(
+          'GET',
+          `/members?phone=${encodeURIComponent('+86 138-0000-0002')}`,
+          keys.viewer,
+        );
 
         expect((vipGold.body.items as Json[]).map((m) => m.memberId)).toEqual(['F001']);
         expect((byPhone.body.items as Json[]).map((m) => m.memberId)).toEqual(['F002']);
@@ -209,7 +228,10 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
       const vipActive = { and: [{ tags: { any: ['vip'] } }, { points: { gte: 100 } }] };
 
       it('saves, reads, changes, lists and deletes a segment', async () => {
-        const created = await call('POST', '/segments', keys.marketer, { name: 'VIP', definition: vipActive });
+        const created = await call('POST', '/segments', keys.marketer, {
+          name: 'VIP',
+          definition: vipActive,
+        });
         const id = String(created.body.segmentId);
 
         const patched = await call('PATCH', `/segments/${id}`, keys.marketer, { description: '积分≥100' });
@@ -264,10 +286,17 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
       });
 
       it('previews a saved segment by id, and refuses both or neither', async () => {
-        await put('S101', { phone: '13800000201', tags: ['vip'], points: 120, consent: { status: 'granted' } });
+        await put('S101', {
+          phone: '13800000201',
+          tags: ['vip'],
+          points: 120,
+          consent: { status: 'granted' },
+        });
         const saved = await call('POST', '/segments', keys.marketer, { name: 'VIP', definition: vipActive });
 
-        const preview = await call('POST', '/segments/preview', keys.viewer, { segmentId: saved.body.segmentId });
+        const preview = await call('POST', '/segments/preview', keys.viewer, {
+          segmentId: saved.body.segmentId,
+        });
         const neither = await call('POST', '/segments/preview', keys.viewer, {});
 
         expect(preview.body).toMatchObject({ matching: 1, eligible: 1 });
@@ -338,7 +367,13 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
 
         const again = await importFile(bytes, 2);
 
-        expect((again.report as Json).counts).toEqual({ created: 0, updated: 0, unchanged: 3, invalid: 1, duplicate: 0 });
+        expect((again.report as Json).counts).toEqual({
+          created: 0,
+          updated: 0,
+          unchanged: 3,
+          invalid: 1,
+          duplicate: 0,
+        });
         expect((await call('GET', '/members/M001', keys.viewer)).body).toEqual(before);
       });
 
@@ -371,6 +406,38 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
         expect(missing.body.problems).toEqual([{ path: 'body.parts', message: expect.stringMatching(/2/) }]);
         expect(started.body.state).toBe('queued');
         expect(late.status).toBe(409);
+      });
+    });
+
+    describe('tagging a segment', () => {
+      it('tags every member of a segment as a job, and reports matched and updated', async () => {
+        await put('G001', { phone: '13800000301', tier: 'gold' });
+        await put('G002', { phone: '13800000302', tier: 'gold', tags: ['双11'] });
+        await put('G003', { phone: '13800000303', tier: 'silver' });
+
+        const queued = await call('POST', '/members/tags', keys.marketer, {
+          add: ['双11'],
+          definition: { tier: { in: ['gold'] } },
+        });
+        const jobId = String(queued.body.jobId);
+        await runTagJob({ ...deps, tenants }, { tenantId, jobId });
+        const job = await call('GET', `/members/tags/${jobId}`, keys.viewer);
+
+        expect(queued.status).toBe(202);
+        expect(job.body).toMatchObject({ state: 'completed', matched: 2, updated: 2 });
+        expect((await call('GET', '/members/G001', keys.viewer)).body.tags).toEqual(['双11']);
+        expect((await call('GET', '/members/G003', keys.viewer)).body.tags).toEqual([]);
+      });
+
+      it('refuses a request naming both member ids and a segment', async () => {
+        const attempt = await call('POST', '/members/tags', keys.marketer, {
+          add: ['x'],
+          memberIds: ['G001'],
+          definition: { tier: { in: ['gold'] } },
+        });
+
+        expect(attempt.status).toBe(400);
+        expect(attempt.body.problems).toEqual([expect.objectContaining({ path: 'body.memberIds' })]);
       });
     });
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ApiHandler } from '@qunfa/api';
 import { createTenant, type TenancyDeps, type TenantStore, tenantSettings } from '@qunfa/domain';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { httpEvent, lambdaContext } from './events';
 import { testApi } from './api';
+import { httpEvent, lambdaContext } from './events';
 
 // The tenancy and authorization specification of the HTTP API. It runs twice: against an
 // in-memory store (unit) and against DynamoDB Local (integration), so both must agree.

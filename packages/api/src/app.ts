@@ -1,6 +1,13 @@
 import middy from '@middy/core';
 import type { QunfaLogger } from '@qunfa/aws';
-import { authenticate, type ImportDeps, type MemberDeps, type SegmentDeps, type TenancyDeps } from '@qunfa/domain';
+import {
+  authenticate,
+  type ImportDeps,
+  type MemberDeps,
+  type SegmentDeps,
+  type TagJobDeps,
+  type TenancyDeps,
+} from '@qunfa/domain';
 import { accessLog, createRouter, httpErrors } from '@qunfa/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { importRoutes } from './routes/imports';
@@ -13,6 +20,7 @@ export interface ApiDeps {
   readonly members: MemberDeps;
   readonly segments: SegmentDeps;
   readonly imports: ImportDeps;
+  readonly tagJobs: TagJobDeps;
   readonly logger: QunfaLogger;
 }
 
@@ -25,7 +33,12 @@ export type ApiHandler = (
 export function apiRoutes(deps: ApiDeps) {
   return [
     ...tenancyRoutes(deps.tenancy),
-    ...memberRoutes({ members: deps.members, tenants: deps.tenancy.store }),
+    ...memberRoutes({
+      members: deps.members,
+      segments: deps.segments,
+      tagJobs: deps.tagJobs,
+      tenants: deps.tenancy.store,
+    }),
     ...segmentRoutes({ segments: deps.segments, tenants: deps.tenancy.store }),
     ...importRoutes(deps.imports),
   ];

@@ -4,18 +4,21 @@ import {
   type ImportDeps,
   type ImporterDeps,
   importJob,
-  importMessage,
   type MemberDeps,
+  memberJobMessage,
   type SavedSegment,
   type SegmentDeps,
   segmentFields,
+  type TagJobDeps,
+  type TagJobRunnerDeps,
   type TenantStore,
+  tagJob,
 } from '@qunfa/domain';
 import * as z from 'zod';
 import type { FunctionConfig } from './config';
+import { DynamoImportPartStore } from './dynamo/import-part-store';
 import { DynamoMemberStore } from './dynamo/member-store';
 import { DynamoOptOutStore } from './dynamo/opt-out-store';
-import { DynamoImportPartStore } from './dynamo/import-part-store';
 import { DynamoRecordStore } from './dynamo/record-store';
 import { createSqsClient, queueSender } from './sqs/send';
 
@@ -48,8 +51,21 @@ export function memberDeps({
   };
 }
 
-function importStores({ client, config }: { client: DynamoDBDocumentClient; config: Pick<FunctionConfig, 'table'> }) {
+function importStores({
+  client,
+  config,
+}: {
+  client: DynamoDBDocumentClient;
+  config: Pick<FunctionConfig, 'table'>;
+}) {
   return {
+    tagJobs: new DynamoRecordStore({
+      client,
+      tableName: config.table('campaigns'),
+      kind: 'TAGJOB',
+      schema: tagJob,
+      label: 'Tag job',
+    }),
     imports: new DynamoRecordStore({
       client,
       tableName: config.table('campaigns'),
@@ -68,11 +84,16 @@ export function importDeps({
 }: {
   client: DynamoDBDocumentClient;
   config: Pick<FunctionConfig, 'table' | 'queueUrl'>;
-}): ImportDeps {
-  const send = queueSender({ client: createSqsClient(), queueUrl: config.queueUrl('import'), schema: importMessage });
+}): ImportDeps & TagJobDeps {
+  const send = queueSender({
+    client: createSqsClient(),
+    queueUrl: config.queueUrl('import'),
+    schema: memberJobMessage,
+  });
   return {
     ...importStores({ client, config }),
     enqueue: ({ tenantId, importId }) => send({ type: 'members.import', tenantId, importId }),
+    enqueueTagJob: ({ tenantId, jobId }) => send({ type: 'members.tag', tenantId, jobId }),
     random: (size) => randomBytes(size),
     now: () => new Date(),
   };
@@ -87,7 +108,7 @@ export function importerDeps({
   client: DynamoDBDocumentClient;
   config: Pick<FunctionConfig, 'table'>;
   tenants: Pick<TenantStore, 'getTenant'>;
-}): ImporterDeps {
+}): ImporterDeps & TagJobRunnerDeps {
   return {
     ...importStores({ client, config }),
     members: new DynamoMemberStore({ client, tableName: config.table('members') }),

@@ -10,6 +10,7 @@ export * from './members/imports';
 export * from './members/member';
 export * from './members/phone';
 export * from './members/store';
+export * from './members/tag-jobs';
 export * from './members/use-cases';
 export * from './privacy/mask';
 export * from './queues/messages';

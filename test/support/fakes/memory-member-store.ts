@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   ConflictError,
-  type Member,
   type ImportJob,
   type ImportPartStore,
+  type Member,
   type MemberDeps,
   type MemberPage,
   type MemberStore,
@@ -14,6 +14,7 @@ import {
   type RecordStore,
   type SavedSegment,
   type SegmentDeps,
+  type TagJob,
   ValidationError,
   type VersionedRecord,
 } from '@qunfa/domain';
@@ -145,7 +146,10 @@ export class MemoryRecordStore<T extends VersionedRecord> implements RecordStore
   async get(tenantId: string, id: string): Promise<T | undefined> {
     return this.records.get(`${tenantId}\u0000${id}`);
   }
-  async list(tenantId: string, { limit, cursor }: { limit: number; cursor?: string }): Promise<RecordPage<T>> {
+  async list(
+    tenantId: string,
+    { limit, cursor }: { limit: number; cursor?: string },
+  ): Promise<RecordPage<T>> {
     const all = [...this.records.entries()]
       .filter(([key]) => key.startsWith(`${tenantId}\u0000`))
       .sort(([a], [b]) => a.localeCompare(b))
@@ -189,7 +193,8 @@ export class MemoryImportPartStore implements ImportPartStore {
     }
   }
   async delete(tenantId: string, importId: string): Promise<void> {
-    for (const key of [...this.parts.keys()]) if (key.startsWith(`${tenantId}:${importId}:`)) this.parts.delete(key);
+    for (const key of [...this.parts.keys()])
+      if (key.startsWith(`${tenantId}:${importId}:`)) this.parts.delete(key);
   }
 }
 
@@ -197,6 +202,7 @@ export class MemoryImportPartStore implements ImportPartStore {
 export interface TestStores extends MemberDeps, SegmentDeps {
   readonly imports: RecordStore<ImportJob>;
   readonly parts: ImportPartStore;
+  readonly tagJobs: RecordStore<TagJob>;
 }
 
 export function memoryStores(now?: () => Date): TestStores {
@@ -204,5 +210,6 @@ export function memoryStores(now?: () => Date): TestStores {
     ...memoryMemberDeps(now),
     imports: new MemoryRecordStore<ImportJob>(),
     parts: new MemoryImportPartStore(),
+    tagJobs: new MemoryRecordStore<TagJob>(),
   };
 }

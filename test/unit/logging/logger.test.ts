@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createLogger } from '@qunfa/aws';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../support/events';
@@ -126,6 +127,84 @@ describe('createLogger', () => {
         message: 'opt-out from +86*******5678',
         keyword: 'TD',
         phone: '+86*******5678',
+      });
+    });
+
+    it('in a payload nested deeper than the mask walks, which it writes as [Truncated]', () => {
+      const logger = createLogger({ service: 'segmenter' });
+      let payload: unknown = { phone: cnMobile };
+      for (let level = 0; level < 12; level++) payload = { child: payload };
+
+      logger.info('deep', { payload });
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.text()).toContain('"[Truncated]"');
+    });
+
+    it('in a payload that contains itself, which it writes as [Circular]', () => {
+      const logger = createLogger({ service: 'segmenter' });
+      const member: Record<string, unknown> = { phone: cnMobile };
+      member.self = member;
+
+      logger.info('cycle', { member });
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines()[0]).toMatchObject({ member: { phone: '+86*******5678', self: '[Circular]' } });
+    });
+
+    it('in the keys of a payload', () => {
+      const logger = createLogger({ service: 'receipts' });
+
+      logger.info('receipts', { byPhone: { [cnMobile]: 'delivered', [usPhone]: 'failed' } });
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.text()).not.toContain(usHidden);
+      expect(output.lines()[0]).toMatchObject({
+        byPhone: { '+86*******5678': 'delivered', '+1******0123': 'failed' },
+      });
+    });
+
+    it('in a Map, a Set and a number, and writes a Date as its ISO string', () => {
+      const logger = createLogger({ service: 'sender' });
+
+      logger.info('state', {
+        claimed: new Map([[cnMobile, new Date('2026-11-23T08:00:00Z')]]),
+        suppressed: new Set([usPhone]),
+        imported: 13812345678,
+      });
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.text()).not.toContain(usHidden);
+      expect(output.lines()[0]).toMatchObject({
+        claimed: [['+86*******5678', '2026-11-23T08:00:00.000Z']],
+        suppressed: ['+1******0123'],
+        imported: '*******5678',
+      });
+    });
+
+    it('in an AWS SDK error and its cause, keeping their metadata', () => {
+      const logger = createLogger({ service: 'sender' });
+      const refused = new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: { httpStatusCode: 400, requestId: 'REQ-42', attempts: 1 },
+        Item: { phone: { S: cnMobile } },
+      });
+
+      logger.error('claim failed', new Error(`claim of ${cnMobile} failed`, { cause: refused }));
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines()[0]).toMatchObject({
+        error: {
+          name: 'Error',
+          message: 'claim of +86*******5678 failed',
+          cause: {
+            name: 'ConditionalCheckFailedException',
+            message: 'The conditional request failed',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400, requestId: 'REQ-42' },
+            Item: { phone: { S: '+86*******5678' } },
+          },
+        },
       });
     });
 

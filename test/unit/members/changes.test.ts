@@ -41,7 +41,9 @@ describe('memberChange', () => {
 
   it('records unknown consent when none is given', () => {
     const { consent: _consent, ...without } = fields;
-    expect(memberChange({ memberId: 'M1', existing: undefined, incoming: without, now: t1 }).next.consent).toEqual({
+    expect(
+      memberChange({ memberId: 'M1', existing: undefined, incoming: without, now: t1 }).next.consent,
+    ).toEqual({
       status: 'unknown',
     });
   });
@@ -95,14 +97,23 @@ describe('memberChange', () => {
     const change = memberChange({ memberId: 'M1', existing, incoming: { ...fields, points: 1500 }, now: t2 });
 
     expect(change).toMatchObject({ kind: 'updated', previous: existing });
-    expect(change.next).toMatchObject({ points: 1500, createdAt: t1.toISOString(), updatedAt: t2.toISOString() });
+    expect(change.next).toMatchObject({
+      points: 1500,
+      createdAt: t1.toISOString(),
+      updatedAt: t2.toISOString(),
+    });
   });
 
   describe('replace', () => {
     it('removes the fields left out and takes the tags as given', () => {
       const existing = created();
 
-      const change = memberChange({ memberId: 'M1', existing, incoming: { phone: fields.phone, tags: ['new'] }, now: t2 });
+      const change = memberChange({
+        memberId: 'M1',
+        existing,
+        incoming: { phone: fields.phone, tags: ['new'] },
+        now: t2,
+      });
 
       expect(change.kind).toBe('updated');
       expect(change.next).not.toHaveProperty('name');
@@ -151,7 +162,12 @@ describe('memberChange', () => {
     const existing: Member = { ...created(), phoneStatus: 'invalid' };
 
     const same = memberChange({ memberId: 'M1', existing, incoming: { ...fields, points: 1 }, now: t2 });
-    const moved = memberChange({ memberId: 'M1', existing, incoming: { ...fields, phone: '+8613900000001' }, now: t2 });
+    const moved = memberChange({
+      memberId: 'M1',
+      existing,
+      incoming: { ...fields, phone: '+8613900000001' },
+      now: t2,
+    });
 
     expect(same.next.phoneStatus).toBe('invalid');
     expect(moved.next.phoneStatus).toBe('valid');

@@ -1,4 +1,11 @@
-import { cleanRow, type ImportCell, importFields, memberFields, memberId, parseImportTarget } from '@qunfa/domain';
+import {
+  cleanRow,
+  type ImportCell,
+  importFields,
+  memberFields,
+  memberId,
+  parseImportTarget,
+} from '@qunfa/domain';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -78,7 +85,12 @@ describe('cleanRow', () => {
     const result = cleanRow({
       row: 3,
       settings,
-      cells: cells({ 手机号: ['phone', '13812345678'], 姓名: ['name', ''], 积分: ['points', '  '], 标签: ['tags', ''] }),
+      cells: cells({
+        手机号: ['phone', '13812345678'],
+        姓名: ['name', ''],
+        积分: ['points', '  '],
+        标签: ['tags', ''],
+      }),
     });
     expect(result).toMatchObject({ ok: true, fields: { phone: '+8613812345678' } });
     expect(result.ok && Object.keys(result.fields)).toEqual(['phone']);
@@ -140,7 +152,9 @@ describe('cleanRow', () => {
   });
 
   it('reports a missing phone on its column', () => {
-    expect(cleanRow({ row: 5, settings, cells: cells({ 姓名: ['name', '王芳'], 手机: ['phone', ' '] }) })).toEqual({
+    expect(
+      cleanRow({ row: 5, settings, cells: cells({ 姓名: ['name', '王芳'], 手机: ['phone', ' '] }) }),
+    ).toEqual({
       ok: false,
       row: 5,
       problems: [{ row: 5, column: '手机', reason: 'missing' }],
@@ -154,8 +168,16 @@ describe('cleanRow', () => {
 
   it('refuses more than 100 tags', () => {
     const tags = Array.from({ length: 101 }, (_, i) => `t${i}`).join(',');
-    const result = cleanRow({ row: 2, settings, cells: cells({ 手机: ['phone', '13812345678'], 标签: ['tags', tags] }) });
-    expect(result).toEqual({ ok: false, row: 2, problems: [{ row: 2, column: '标签', reason: 'too_many_tags' }] });
+    const result = cleanRow({
+      row: 2,
+      settings,
+      cells: cells({ 手机: ['phone', '13812345678'], 标签: ['tags', tags] }),
+    });
+    expect(result).toEqual({
+      ok: false,
+      row: 2,
+      problems: [{ row: 2, column: '标签', reason: 'too_many_tags' }],
+    });
   });
 
   it('reads JSON values as they are: numbers, booleans and tag arrays', () => {
@@ -211,20 +233,29 @@ describe('cleanRow', () => {
     // Every field present or not; the phone nearly always valid, so that most rows pass and
     // their values are the ones checked.
     const row = fc
-      .tuple(...importFields.map((name) => fc.option(text(name), { freq: 2 }).map((value) => ({ name, value }))))
+      .tuple(
+        ...importFields.map((name) => fc.option(text(name), { freq: 2 }).map((value) => ({ name, value }))),
+      )
       .map((values) => [
         { name: 'phone' as const, value: '13812345678' },
         ...values.filter((entry) => entry.name !== 'phone' && entry.value !== null),
       ]);
     const attributes = fc.array(
-      fc.tuple(fc.constantFrom('note', 'visits:number', 'staff:boolean', 'day:date'), fc.string({ maxLength: 10 })),
+      fc.tuple(
+        fc.constantFrom('note', 'visits:number', 'staff:boolean', 'day:date'),
+        fc.string({ maxLength: 10 }),
+      ),
       { maxLength: 3 },
     );
 
     fc.assert(
       fc.property(row, attributes, (values, extra) => {
         const cellsOfRow: ImportCell[] = [
-          ...values.map(({ name, value }) => ({ column: name, target: { kind: 'field' as const, field: name }, value })),
+          ...values.map(({ name, value }) => ({
+            column: name,
+            target: { kind: 'field' as const, field: name },
+            value,
+          })),
           ...extra.map(([target, value], i) => {
             const parsed = parseImportTarget(`attributes.${target}`);
             if (!parsed) throw new Error(target);

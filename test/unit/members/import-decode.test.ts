@@ -1,6 +1,11 @@
-import { decodeText, detectEncoding, EncodingError, sniffBytes } from '@qunfa/domain';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
+import {
+  decodeText,
+  detectEncoding,
+  EncodingError,
+  sniffBytes,
+} from '../../../packages/domain/src/members/import/decode';
 import { chunked } from './support';
 
 // Bytes → text: UTF-8 with or without BOM, or GBK/GB18030 as Excel writes CSV on a Chinese

@@ -1,4 +1,10 @@
-import { bindHeader, importFields, importMapping, parseImportTarget, profileFields } from '@qunfa/domain';
+import {
+  bindHeader,
+  importFields,
+  importMapping,
+  type parseImportTarget,
+  profileFields,
+} from '@qunfa/domain';
 import { describe, expect, it } from 'vitest';
 
 // Which column fills which member field: the merchant's mapping, checked whole before a row
@@ -98,7 +104,14 @@ describe('bindHeader', () => {
   });
 
   it('recognizes English headers in any case and spacing, and our own field names', () => {
-    const header = ['Member ID', 'Mobile Phone', 'Name', 'Total_Spend', 'attributes.favoriteCategory', 'Notes'];
+    const header = [
+      'Member ID',
+      'Mobile Phone',
+      'Name',
+      'Total_Spend',
+      'attributes.favoriteCategory',
+      'Notes',
+    ];
     expect(targets(header).mapped).toEqual({
       'Member ID': 'memberId',
       'Mobile Phone': 'phone',

@@ -291,6 +291,24 @@ describe('importMembers', () => {
     expect(report).toMatchObject({ state: 'failed', failure: { reason: 'no_phone_column', row: 1 } });
   });
 
+  it('fails an empty file, and skips blank lines above the header', async () => {
+    expect(await run(new MemoryImportPort(), new Uint8Array())).toMatchObject({
+      state: 'failed',
+      failure: { reason: 'empty_file' },
+    });
+
+    const report = await run(
+      new MemoryImportPort(),
+      Buffer.from('\r\n,,\r\n手机号,姓名\r\n13812345678,王芳\r\n1234,李雷\r\n'),
+    );
+
+    expect(report).toMatchObject({
+      state: 'completed',
+      counts: { created: 1, invalid: 1 },
+      invalidRows: [{ row: 5, column: '手机号', reason: 'wrong_length' }],
+    });
+  });
+
   it('stops at a change of encoding, keeping what was imported before it', async () => {
     const head = `手机号,姓名\n${Array.from({ length: 1000 }, (_, i) => `1380000${String(i).padStart(4, '0')},王芳`).join('\n')}\n`;
     const bytes = new Uint8Array([...Buffer.from(head), ...iconv.encode('13900000001,李雷\n', 'gbk')]);

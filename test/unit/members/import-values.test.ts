@@ -51,8 +51,12 @@ describe('readInstant', () => {
   });
 
   it('reads wall-clock time in the given zone, daylight saving included', () => {
-    expect(readInstant({ text: '2024-07-01 09:00', timeZone: 'America/New_York' })).toBe('2024-07-01T13:00:00.000Z');
-    expect(readInstant({ text: '2024-01-05 09:00', timeZone: 'America/New_York' })).toBe('2024-01-05T14:00:00.000Z');
+    expect(readInstant({ text: '2024-07-01 09:00', timeZone: 'America/New_York' })).toBe(
+      '2024-07-01T13:00:00.000Z',
+    );
+    expect(readInstant({ text: '2024-01-05 09:00', timeZone: 'America/New_York' })).toBe(
+      '2024-01-05T14:00:00.000Z',
+    );
   });
 
   it.each([
@@ -98,7 +102,9 @@ describe('readBirthday', () => {
 describe('readAttributeDate', () => {
   it('keeps a date a date and a date with a time an instant', () => {
     expect(readAttributeDate({ text: '2024/1/5', timeZone: 'Asia/Shanghai' })).toBe('2024-01-05');
-    expect(readAttributeDate({ text: '2024/1/5 08:00', timeZone: 'Asia/Shanghai' })).toBe('2024-01-05T00:00:00.000Z');
+    expect(readAttributeDate({ text: '2024/1/5 08:00', timeZone: 'Asia/Shanghai' })).toBe(
+      '2024-01-05T00:00:00.000Z',
+    );
   });
 });
 

@@ -76,12 +76,18 @@ describe('normalizePhone', () => {
     });
 
     it('names landlines of other regions too', () => {
-      expect(normalizePhone({ raw: '2123 4567', defaultRegion: 'HK' })).toEqual({ ok: false, reason: 'not_mobile' });
+      expect(normalizePhone({ raw: '2123 4567', defaultRegion: 'HK' })).toEqual({
+        ok: false,
+        reason: 'not_mobile',
+      });
       expect(normalizePhone({ raw: '020 7946 0000', defaultRegion: 'GB' })).toEqual({
         ok: false,
         reason: 'not_mobile',
       });
-      expect(normalizePhone({ raw: '6123 4567', defaultRegion: 'SG' })).toEqual({ ok: false, reason: 'not_mobile' });
+      expect(normalizePhone({ raw: '6123 4567', defaultRegion: 'SG' })).toEqual({
+        ok: false,
+        reason: 'not_mobile',
+      });
     });
 
     it('refuses a number without country code when the default region is unknown', () => {
@@ -113,22 +119,31 @@ describe('normalizePhone', () => {
       fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
     const anyText = fc.oneof(
       fc.string({ unit: fc.constantFrom(...'0123456789+ -.()０１２３８６＋　'), maxLength: 20 }),
-      fc.tuple(fc.constantFrom('13', '15', '18', '17', '19', '14', '16'), digits(9, 9)).map(([a, b]) => a + b),
-      fc.tuple(fc.constantFrom('+86', '+852', '+1', '+44', '+65', '0086', '86'), digits(6, 12)).map(([a, b]) => a + b),
+      fc
+        .tuple(fc.constantFrom('13', '15', '18', '17', '19', '14', '16'), digits(9, 9))
+        .map(([a, b]) => a + b),
+      fc
+        .tuple(fc.constantFrom('+86', '+852', '+1', '+44', '+65', '0086', '86'), digits(6, 12))
+        .map(([a, b]) => a + b),
     );
 
     it('gives only valid E.164 numbers, and an accepted number normalizes to itself', () => {
       fc.assert(
-        fc.property(anyText, fc.constantFrom(...regions), fc.constantFrom(...regions), (raw, region, other) => {
-          const result = normalizePhone({ raw, defaultRegion: region });
-          if (!result.ok) {
-            expect(phoneRejections).toContain(result.reason);
-            return;
-          }
-          expect(result.e164).toMatch(/^\+[1-9]\d{6,14}$/);
-          expect(normalizePhone({ raw: result.e164, defaultRegion: region })).toEqual(result);
-          expect(normalizePhone({ raw: result.e164, defaultRegion: other })).toEqual(result);
-        }),
+        fc.property(
+          anyText,
+          fc.constantFrom(...regions),
+          fc.constantFrom(...regions),
+          (raw, region, other) => {
+            const result = normalizePhone({ raw, defaultRegion: region });
+            if (!result.ok) {
+              expect(phoneRejections).toContain(result.reason);
+              return;
+            }
+            expect(result.e164).toMatch(/^\+[1-9]\d{6,14}$/);
+            expect(normalizePhone({ raw: result.e164, defaultRegion: region })).toEqual(result);
+            expect(normalizePhone({ raw: result.e164, defaultRegion: other })).toEqual(result);
+          },
+        ),
         { numRuns: 2000 },
       );
     });
@@ -142,12 +157,19 @@ describe('normalizePhone', () => {
 
     it('reads every written form of one Chinese mobile as the same number', () => {
       fc.assert(
-        fc.property(cnMobile, cnPrefix, picks, mask, fc.constantFrom(...regions), (mobile, prefix, pick, wide, region) => {
-          const raw = fullWidth(prefix + withSeparators(mobile, pick), wide);
-          // A bare national number is Chinese only where China is the default region.
-          const defaultRegion = prefix === '' ? 'CN' : region;
-          expect(normalizePhone({ raw, defaultRegion })).toEqual({ ok: true, e164: `+86${mobile}` });
-        }),
+        fc.property(
+          cnMobile,
+          cnPrefix,
+          picks,
+          mask,
+          fc.constantFrom(...regions),
+          (mobile, prefix, pick, wide, region) => {
+            const raw = fullWidth(prefix + withSeparators(mobile, pick), wide);
+            // A bare national number is Chinese only where China is the default region.
+            const defaultRegion = prefix === '' ? 'CN' : region;
+            expect(normalizePhone({ raw, defaultRegion })).toEqual({ ok: true, e164: `+86${mobile}` });
+          },
+        ),
         { numRuns: 2000 },
       );
     });
@@ -165,7 +187,10 @@ describe('normalizePhone', () => {
           ];
           for (const form of forms) {
             const raw = fullWidth(withSeparators(form, pick), wide);
-            expect(normalizePhone({ raw, defaultRegion: region })).toEqual({ ok: true, e164: example.number });
+            expect(normalizePhone({ raw, defaultRegion: region })).toEqual({
+              ok: true,
+              e164: example.number,
+            });
           }
         }),
         { numRuns: 500 },

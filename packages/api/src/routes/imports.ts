@@ -24,7 +24,8 @@ export function importRoutes(deps: ImportDeps): Route[] {
     defineRoute({
       method: 'POST',
       path: '/imports',
-      summary: 'Opens a member import (format, encoding, column mapping); then upload its parts and start it.',
+      summary:
+        'Opens a member import (format, encoding, column mapping); then upload its parts and start it.',
       role: 'marketer',
       body: newImport,
       handle: async ({ principal, body }) => ({
@@ -35,10 +36,17 @@ export function importRoutes(deps: ImportDeps): Route[] {
     defineRoute({
       method: 'PUT',
       path: '/imports/{importId}/parts/{part}',
-      summary: 'Uploads part n (from 1) of the file: up to 4 MB, cut at any byte. Sending a part again replaces it.',
+      summary:
+        'Uploads part n (from 1) of the file: up to 4 MB, cut at any byte. Sending a part again replaces it.',
       role: 'marketer',
       params: partParams,
-      rawBody: ['text/csv', 'text/plain', 'application/x-ndjson', 'application/jsonl', 'application/octet-stream'],
+      rawBody: [
+        'text/csv',
+        'text/plain',
+        'application/x-ndjson',
+        'application/jsonl',
+        'application/octet-stream',
+      ],
       handle: async ({ principal, params, raw }) => ({
         status: 200,
         body: await uploadPart(deps, {
@@ -58,13 +66,18 @@ export function importRoutes(deps: ImportDeps): Route[] {
       body: z.strictObject({ parts: z.number().int().min(1).max(maxParts) }),
       handle: async ({ principal, params, body }) => ({
         status: 202,
-        body: await startImport(deps, { tenantId: principal.tenantId, importId: params.importId, parts: body.parts }),
+        body: await startImport(deps, {
+          tenantId: principal.tenantId,
+          importId: params.importId,
+          parts: body.parts,
+        }),
       }),
     }),
     defineRoute({
       method: 'GET',
       path: '/imports/{importId}',
-      summary: 'An import: its state, progress and report (created, updated, unchanged, invalid rows, duplicates).',
+      summary:
+        'An import: its state, progress and report (created, updated, unchanged, invalid rows, duplicates).',
       role: 'viewer',
       params: importParams,
       handle: async ({ principal, params }) => ({

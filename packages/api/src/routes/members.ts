@@ -1,20 +1,28 @@
 import {
   consentStatuses,
+  createTagJob,
   eraseMember,
-  type Member,
-  normalizePhone,
-  ValidationError,
   getMember,
+  getSegment,
+  getTagJob,
+  type Member,
   type MemberDeps,
   memberFields,
   memberId,
   memberPatch,
   NotFoundError,
+  normalizePhone,
   patchMember,
   putMember,
+  type SegmentDeps,
+  segmentDefinition,
+  segmentId,
+  type TagJobDeps,
   type TenantStore,
   tag,
+  tagChange,
   tagMembers,
+  ValidationError,
   withOptOuts,
 } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
@@ -42,19 +50,38 @@ function listFilter(query: z.infer<typeof listQuery>): ((member: Member) => bool
   return checks.length === 0 ? undefined : (member) => checks.every((check) => check(member));
 }
 
+/** Tags for up to 1,000 listed members (done at once), or for a segment's members (a job). */
 export const bulkTagBody = z
   .strictObject({
-    add: z.array(tag).max(20).default([]),
-    remove: z.array(tag).max(20).default([]),
-    memberIds: z.array(memberId).min(1).max(1_000),
+    ...tagChange,
+    memberIds: z.array(memberId).min(1).max(1_000).exactOptional(),
+    segmentId: segmentId.exactOptional(),
+    definition: segmentDefinition.exactOptional(),
   })
   .refine((body) => body.add.length + body.remove.length > 0, {
     message: 'name at least one tag to add or remove',
     path: ['add'],
-  });
+  })
+  .refine(
+    (body) =>
+      [body.memberIds, body.segmentId, body.definition].filter((choice) => choice !== undefined).length === 1,
+    { message: 'give exactly one of memberIds, segmentId or definition', path: ['memberIds'] },
+  );
+
+const jobParams = z.object({ jobId: z.string().regex(/^tag_[0-9A-Za-z]{12}$/, 'a tag job id') });
 
 /** Members: upsert, read, change, erase, list and tag. */
-export function memberRoutes({ members, tenants }: { members: MemberDeps; tenants: TenantStore }): Route[] {
+export function memberRoutes({
+  members,
+  segments,
+  tagJobs,
+  tenants,
+}: {
+  members: MemberDeps;
+  segments: Pick<SegmentDeps, 'segments'>;
+  tagJobs: TagJobDeps;
+  tenants: TenantStore;
+}): Route[] {
   const tenantOf = async (tenantId: string) => {
     const tenant = await tenants.getTenant(tenantId);
     if (!tenant) throw new NotFoundError(`Tenant ${tenantId} no longer exists.`);
@@ -72,7 +99,10 @@ export function memberRoutes({ members, tenants }: { members: MemberDeps; tenant
       handle: async ({ principal, params, body }) => {
         const tenant = await tenantOf(principal.tenantId);
         const result = await putMember(members, { tenant, memberId: params.memberId, fields: body });
-        return { status: result.kind === 'created' ? 201 : 200, body: { result: result.kind, member: result.member } };
+        return {
+          status: result.kind === 'created' ? 201 : 200,
+          body: { result: result.kind, member: result.member },
+        };
       },
     }),
     defineRoute({
@@ -102,7 +132,7 @@ export function memberRoutes({ members, tenants }: { members: MemberDeps; tenant
     defineRoute({
       method: 'DELETE',
       path: '/members/{memberId}',
-      summary: "Erases the member and their personal data; an opt-out of their number stays (as a hash).",
+      summary: 'Erases the member and their personal data; an opt-out of their number stays (as a hash).',
       role: 'marketer',
       params: memberParams,
       handle: async ({ principal, params }) => {
@@ -142,17 +172,45 @@ export function memberRoutes({ members, tenants }: { members: MemberDeps; tenant
     defineRoute({
       method: 'POST',
       path: '/members/tags',
-      summary: 'Adds and removes tags on up to 1,000 members at once, each atomically.',
+      summary:
+        'Adds and removes tags: on up to 1,000 listed members at once (200), or on every member of a segment as a job (202).',
       role: 'marketer',
       body: bulkTagBody,
-      handle: async ({ principal, body }) => ({
-        status: 200,
-        body: await tagMembers(members, {
-          tenantId: principal.tenantId,
-          memberIds: body.memberIds,
+      handle: async ({ principal, body }) => {
+        const tenantId = principal.tenantId;
+        if (body.memberIds !== undefined) {
+          return {
+            status: 200,
+            body: await tagMembers(members, {
+              tenantId,
+              memberIds: body.memberIds,
+              add: body.add,
+              remove: body.remove,
+            }),
+          };
+        }
+        const definition =
+          body.definition ??
+          (await getSegment(segments, { tenantId, segmentId: body.segmentId ?? '' })).definition;
+        const job = await createTagJob(tagJobs, {
+          tenantId,
           add: body.add,
           remove: body.remove,
-        }),
+          definition,
+          ...(body.segmentId === undefined ? {} : { segmentId: body.segmentId }),
+        });
+        return { status: 202, body: job };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/members/tags/{jobId}',
+      summary: 'A segment tagging job: its state, members matched and updated.',
+      role: 'viewer',
+      params: jobParams,
+      handle: async ({ principal, params }) => ({
+        status: 200,
+        body: await getTagJob(tagJobs, { tenantId: principal.tenantId, jobId: params.jobId }),
       }),
     }),
   ];

@@ -36,7 +36,13 @@ export const previewBody = z
   });
 
 /** Saved segments (CRUD) and the audience preview. */
-export function segmentRoutes({ segments, tenants }: { segments: SegmentDeps; tenants: TenantStore }): Route[] {
+export function segmentRoutes({
+  segments,
+  tenants,
+}: {
+  segments: SegmentDeps;
+  tenants: TenantStore;
+}): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -113,7 +119,8 @@ export function segmentRoutes({ segments, tenants }: { segments: SegmentDeps; te
         if (!tenant) throw new NotFoundError(`Tenant ${principal.tenantId} no longer exists.`);
         const definition =
           body.definition ??
-          (await getSegment(segments, { tenantId: tenant.tenantId, segmentId: body.segmentId ?? '' })).definition;
+          (await getSegment(segments, { tenantId: tenant.tenantId, segmentId: body.segmentId ?? '' }))
+            .definition;
         return {
           status: 200,
           body: await previewSegment(segments, {

@@ -1,11 +1,12 @@
 import {
   issueApiKey,
   NotFoundError,
+  patchTenant,
   revokeApiKey,
   role,
   type StoredApiKey,
   type TenancyDeps,
-  tenantSettings,
+  tenantSettingsPatch,
 } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
@@ -49,22 +50,20 @@ export function tenancyRoutes(deps: TenancyDeps): Route[] {
     defineRoute({
       method: 'GET',
       path: '/tenant',
-      summary: "The tenant's settings: name, time zone, default phone region, locale.",
+      summary:
+        "The tenant's settings: name, time zone, default phone region, locale, SMS signature, banned words, provider and part prices.",
       role: 'viewer',
       handle: async ({ principal }) => ({ status: 200, body: await tenantOf(principal.tenantId) }),
     }),
     defineRoute({
       method: 'PATCH',
       path: '/tenant',
-      summary: "Changes the tenant's settings.",
+      summary:
+        "Changes the tenant's settings given (name, time zone, region, locale, SMS signature, banned words, provider, part prices); null removes the signature or the part prices.",
       role: 'admin',
-      body: tenantSettings.partial().strict(),
+      body: tenantSettingsPatch,
       handle: async ({ principal, body }) => {
-        const current = await tenantOf(principal.tenantId);
-        const updated = {
-          ...current,
-          ...Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)),
-        };
+        const updated = patchTenant({ tenant: await tenantOf(principal.tenantId), patch: body });
         await deps.store.updateTenant(updated);
         return { status: 200, body: updated };
       },

@@ -32,7 +32,13 @@ export class DynamoImportPartStore implements ImportPartStore {
     this.#tableName = tableName;
   }
 
-  async put(tenantId: string, importId: string, part: number, bytes: Uint8Array, expiresAt: number): Promise<void> {
+  async put(
+    tenantId: string,
+    importId: string,
+    part: number,
+    bytes: Uint8Array,
+    expiresAt: number,
+  ): Promise<void> {
     const pk = partKey(tenantId, importId);
     const chunks = Math.ceil(bytes.byteLength / chunkBytes);
     for (let i = 0; i < chunks; i++) {

@@ -2,12 +2,12 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  DeleteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
   ConflictError,
@@ -70,7 +70,14 @@ function toItem(tenantId: string, member: Member): Record<string, unknown> {
   };
 }
 
-const cursorSchema = z.object({ s: z.number().int().min(0).max(memberShardCount - 1), k: z.string().optional() });
+const cursorSchema = z.object({
+  s: z
+    .number()
+    .int()
+    .min(0)
+    .max(memberShardCount - 1),
+  k: z.string().optional(),
+});
 
 function decodeCursor(cursor: string | undefined): z.infer<typeof cursorSchema> {
   if (cursor === undefined) return { s: 0 };
@@ -134,7 +141,11 @@ export class DynamoMemberStore implements MemberStore {
         await this.#client.send(
           new TransactWriteCommand({
             TransactItems: chunk.map(({ member, expectedUpdatedAt }) => ({
-              Put: { TableName: this.#tableName, Item: toItem(tenantId, member), ...condition(expectedUpdatedAt) },
+              Put: {
+                TableName: this.#tableName,
+                Item: toItem(tenantId, member),
+                ...condition(expectedUpdatedAt),
+              },
             })),
           }),
         );
@@ -156,7 +167,11 @@ export class DynamoMemberStore implements MemberStore {
 
   async delete(tenantId: string, memberId: string): Promise<Member | undefined> {
     const { Attributes } = await this.#client.send(
-      new DeleteCommand({ TableName: this.#tableName, Key: keyOf(tenantId, memberId), ReturnValues: 'ALL_OLD' }),
+      new DeleteCommand({
+        TableName: this.#tableName,
+        Key: keyOf(tenantId, memberId),
+        ReturnValues: 'ALL_OLD',
+      }),
     );
     return Attributes ? toMember(Attributes) : undefined;
   }
@@ -210,7 +225,9 @@ export class DynamoMemberStore implements MemberStore {
           TableName: this.#tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
           ExpressionAttributeValues: { ':pk': shardKey(tenantId, position.s), ':m': 'M#' },
-          ...(position.k ? { ExclusiveStartKey: { pk: shardKey(tenantId, position.s), sk: position.k } } : {}),
+          ...(position.k
+            ? { ExclusiveStartKey: { pk: shardKey(tenantId, position.s), sk: position.k } }
+            : {}),
           Limit: filter ? Math.min(200, scanBudget - scanned) : limit - members.length,
         }),
       );
@@ -242,7 +259,8 @@ export class DynamoMemberStore implements MemberStore {
     // DynamoDB refuses ADD and DELETE on one attribute in one expression, so removing and
     // adding are two updates, each atomic (a tag named in both ends up added).
     const updates: { expression: string; values: Record<string, unknown> }[] = [];
-    if (remove.length > 0) updates.push({ expression: 'DELETE tags :tags', values: { ':tags': new Set(remove) } });
+    if (remove.length > 0)
+      updates.push({ expression: 'DELETE tags :tags', values: { ':tags': new Set(remove) } });
     if (add.length > 0) updates.push({ expression: 'ADD tags :tags', values: { ':tags': new Set(add) } });
     for (const { expression, values } of updates) {
       try {
@@ -270,7 +288,10 @@ function condition(expectedUpdatedAt: string | null | undefined): {
 } {
   if (expectedUpdatedAt === null) return { ConditionExpression: 'attribute_not_exists(pk)' };
   if (expectedUpdatedAt === undefined) return {};
-  return { ConditionExpression: 'updatedAt = :expected', ExpressionAttributeValues: { ':expected': expectedUpdatedAt } };
+  return {
+    ConditionExpression: 'updatedAt = :expected',
+    ExpressionAttributeValues: { ':expected': expectedUpdatedAt },
+  };
 }
 
 function delay(ms: number): Promise<void> {

@@ -42,12 +42,17 @@ export class DynamoOptOutStore implements OptOutStore {
 
   async add(tenantId: string, optOut: OptOut): Promise<void> {
     await this.#client.send(
-      new PutCommand({ TableName: this.#tableName, Item: { ...keyOf(tenantId, optOut.phoneHash), ...optOut } }),
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: { ...keyOf(tenantId, optOut.phoneHash), ...optOut },
+      }),
     );
   }
 
   async remove(tenantId: string, phoneHash: string): Promise<void> {
-    await this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: keyOf(tenantId, phoneHash) }));
+    await this.#client.send(
+      new DeleteCommand({ TableName: this.#tableName, Key: keyOf(tenantId, phoneHash) }),
+    );
   }
 
   async optedOut(tenantId: string, phoneHashes: readonly string[]): Promise<Set<string>> {
@@ -95,16 +100,18 @@ export class DynamoOptOutStore implements OptOutStore {
   }
 
   async forgetPhone(tenantId: string, phoneHash: string): Promise<void> {
-    await this.#client.send(
-      new UpdateCommand({
-        TableName: this.#tableName,
-        Key: keyOf(tenantId, phoneHash),
-        UpdateExpression: 'REMOVE phone',
-        ConditionExpression: 'attribute_exists(pk)',
-      }),
-    ).catch((error: unknown) => {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
-      throw error;
-    });
+    await this.#client
+      .send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: keyOf(tenantId, phoneHash),
+          UpdateExpression: 'REMOVE phone',
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      )
+      .catch((error: unknown) => {
+        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+        throw error;
+      });
   }
 }

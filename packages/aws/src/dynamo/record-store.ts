@@ -13,7 +13,7 @@ import {
   ValidationError,
   type VersionedRecord,
 } from '@qunfa/domain';
-import * as z from 'zod';
+import type * as z from 'zod';
 
 // Layout (docs/data-model.md), campaigns table: pk = <tenant>#<KIND>, sk = <id>. A merchant
 // writes configuration a few times a minute at most, so one partition key per kind and tenant
@@ -64,7 +64,10 @@ export class DynamoRecordStore<T extends VersionedRecord> implements RecordStore
     return Item ? this.#parse(Item) : undefined;
   }
 
-  async list(tenantId: string, { limit, cursor }: { limit: number; cursor?: string }): Promise<RecordPage<T>> {
+  async list(
+    tenantId: string,
+    { limit, cursor }: { limit: number; cursor?: string },
+  ): Promise<RecordPage<T>> {
     const start = cursor === undefined ? undefined : decodeCursor(cursor);
     const page = await this.#client.send(
       new QueryCommand({
@@ -91,7 +94,10 @@ export class DynamoRecordStore<T extends VersionedRecord> implements RecordStore
   async replace(tenantId: string, id: string, record: T, expectedUpdatedAt: string): Promise<void> {
     await this.#write(
       { pk: this.#pk(tenantId), sk: id, ...record },
-      { ConditionExpression: 'updatedAt = :expected', ExpressionAttributeValues: { ':expected': expectedUpdatedAt } },
+      {
+        ConditionExpression: 'updatedAt = :expected',
+        ExpressionAttributeValues: { ':expected': expectedUpdatedAt },
+      },
       `${this.#label} ${id} was changed or deleted meanwhile; read it again and retry.`,
     );
   }

@@ -89,7 +89,9 @@ export function memberChange({
             }),
         };
   const tags =
-    mode === 'replace' ? sortedTags(incomingTags ?? []) : sortedTags([...storedTags, ...(incomingTags ?? [])]);
+    mode === 'replace'
+      ? sortedTags(incomingTags ?? [])
+      : sortedTags([...storedTags, ...(incomingTags ?? [])]);
   const consent =
     mode === 'merge' && incomingConsent === undefined
       ? storedConsent

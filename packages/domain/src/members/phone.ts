@@ -45,7 +45,8 @@ const separators = /[\s\u200b-\u200d\u2060\ufeff\-\u2010-\u2015\u2212\ufe63.()[\
 /** Removes what is not part of the number; `undefined` when something else is left. */
 function cleanPhoneText(raw: string): string | undefined {
   // A leading apostrophe is how Excel keeps a long number from turning into 1.38E+10.
-  const text = raw.normalize('NFKC').replace(separators, '').replace(/^'/, '');
+  const folded = /^[\x20-\x7e]*$/.test(raw) ? raw : raw.normalize('NFKC');
+  const text = folded.replace(separators, '').replace(/^'/, '');
   return /^\+?\d+$/.test(text) ? text : undefined;
 }
 
@@ -54,7 +55,13 @@ function cleanPhoneText(raw: string): string | undefined {
  * country code are read in `defaultRegion` (the tenant's, CN unless set); `+86`, `0086` and
  * `86` before an 11-digit Chinese mobile are understood whatever the default region is.
  */
-export function normalizePhone({ raw, defaultRegion }: { raw: string; defaultRegion: string }): PhoneNormalization {
+export function normalizePhone({
+  raw,
+  defaultRegion,
+}: {
+  raw: string;
+  defaultRegion: string;
+}): PhoneNormalization {
   const text = cleanPhoneText(raw);
   if (text === undefined) return { ok: false, reason: 'not_a_number' };
   if (text.startsWith('+')) return judge({ text });

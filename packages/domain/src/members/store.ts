@@ -15,7 +15,10 @@ export interface MemberStore {
    * Writes members. With `expectedUpdatedAt` (undefined: must not exist yet) a write that
    * would overwrite a concurrent change fails with ConflictError instead.
    */
-  put(tenantId: string, writes: readonly { member: Member; expectedUpdatedAt?: string | null }[]): Promise<void>;
+  put(
+    tenantId: string,
+    writes: readonly { member: Member; expectedUpdatedAt?: string | null }[],
+  ): Promise<void>;
   /** Removes the member and returns what was removed. */
   delete(tenantId: string, memberId: string): Promise<Member | undefined>;
   /** Member ids with this E.164 number (members may share a household number). */

@@ -1,11 +1,11 @@
 import { NotFoundError, ValidationError } from '../shared/errors';
+import { problemsOf } from '../shared/problems';
 import type { Tenant } from '../tenancy/tenant';
 import { memberChange } from './changes';
 import { phoneHash } from './identity';
 import { type Member, type MemberFields, type MemberPatch, memberFields } from './member';
 import { normalizePhone } from './phone';
 import type { MemberStore, OptOutStore } from './store';
-import { problemsOf } from '../shared/problems';
 
 // The member use cases behind the HTTP API. Each takes its stores and clock as `deps`.
 
@@ -20,22 +20,33 @@ export interface MemberView extends Member {
   readonly optedOut: boolean;
 }
 
-export type MemberWriteResult = { readonly kind: 'created' | 'updated' | 'unchanged'; readonly member: Member };
+export type MemberWriteResult = {
+  readonly kind: 'created' | 'updated' | 'unchanged';
+  readonly member: Member;
+};
 
 function normalized(fields: MemberFields, tenant: Tenant, path: string): MemberFields {
   const phone = normalizePhone({ raw: fields.phone, defaultRegion: tenant.defaultRegion });
-  if (!phone.ok) throw new ValidationError([{ path, message: `not a mobile number we can send to: ${phone.reason}` }]);
+  if (!phone.ok)
+    throw new ValidationError([{ path, message: `not a mobile number we can send to: ${phone.reason}` }]);
   return { ...fields, phone: phone.e164 };
 }
 
 async function write(
   deps: MemberDeps,
-  { tenant, memberId, fields, existing }: { tenant: Tenant; memberId: string; fields: MemberFields; existing: Member | undefined },
+  {
+    tenant,
+    memberId,
+    fields,
+    existing,
+  }: { tenant: Tenant; memberId: string; fields: MemberFields; existing: Member | undefined },
 ): Promise<MemberWriteResult> {
   const change = memberChange({ memberId, existing, incoming: fields, now: deps.now() });
   if (change.kind !== 'unchanged') {
     // Optimistic concurrency: a concurrent writer makes this a 409, never a lost update.
-    await deps.members.put(tenant.tenantId, [{ member: change.next, expectedUpdatedAt: existing?.updatedAt ?? null }]);
+    await deps.members.put(tenant.tenantId, [
+      { member: change.next, expectedUpdatedAt: existing?.updatedAt ?? null },
+    ]);
   }
   return { kind: change.kind, member: change.next };
 }
@@ -51,7 +62,14 @@ export async function putMember(
 
 /** The fields a stored member was written with, for merging a patch into. */
 export function fieldsOf(member: Member): MemberFields {
-  const { memberId: _id, phoneStatus: _status, createdAt: _created, updatedAt: _updated, tags, ...fields } = member;
+  const {
+    memberId: _id,
+    phoneStatus: _status,
+    createdAt: _created,
+    updatedAt: _updated,
+    tags,
+    ...fields
+  } = member;
   return { ...fields, tags: [...tags] };
 }
 

@@ -46,26 +46,22 @@ export function maskPhone(phone: string): string {
 const digit = String.raw`\p{Nd}`;
 const hex = '[0-9A-Fa-f]';
 // What people and spreadsheets put between the groups of a number: a space (also no-break
-// and ideographic) or a dash (also the typographic and full-width ones).
-const separator = String.raw`[ \u00A0\u3000\-\u2010\u2011\u2012\u2013\uFF0D]`;
+// and ideographic), a dash (also the typographic and full-width ones) or a dot before three
+// digits or more (`202.555.0123`; the dot of an amount, `1234567.50`, ends the number).
+const separator = String.raw`(?:[ \u00A0\u3000\-\u2010\u2011\u2012\u2013\uFF0D]|\.(?=${digit}{3}))`;
 // An area code in parentheses, `(202)` or `（138）`.
 const unit = String.raw`(?:${digit}|[(\uFF08]${digit}{1,5}[)\uFF09])`;
+// Identifiers that hold long runs of digits but never a phone number, matched only to be kept
+// whole: UUIDs and X-Ray trace ids (the request ids of every log line), IPv4 addresses.
+const identifier = [
+  `(?<!${hex})(?:${hex}{8}(?:-${hex}{4}){3}-${hex}{12}|1-${hex}{8}-${hex}{24})(?!${hex})`,
+  String.raw`(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!${digit}|\.${digit})`,
+].join('|');
 
-// A number is a run of digits, wherever it stands: glued to letters, other digits, `_` or
-// `+` too, since a log line is not prose (`tel13812345678`, `0+8613812345678`). A run that
-// starts with `+` is international; dots separate groups there (`+1.202.555.0123`) and in a
-// national number of three or more groups ending in four digits (`202.555.0123`), never in
-// an amount (`1234567.50`) or an IPv4 address. UUIDs and X-Ray trace ids (the request ids
-// of every log line) are matched first only to be kept whole.
-const phonePattern = new RegExp(
-  [
-    `(?<!${hex})(${hex}{8}(?:-${hex}{4}){3}-${hex}{12}|1-${hex}{8}-${hex}{24})(?!${hex})`,
-    String.raw`[+\uFF0B]${digit}(?:(?:${separator}|\.)?${unit})+`,
-    String.raw`${digit}{1,4}(?:\.${digit}{2,4})+\.${digit}{4,}`,
-    `${unit}(?:${separator}?${unit})+`,
-  ].join('|'),
-  'gu',
-);
+// A number is a run of digits wherever it stands: glued to letters, other digits, `_` or `+`
+// too, since a log line is not prose (`tel13812345678`, `0+8613812345678`). A run that starts
+// with `+` is international.
+const phonePattern = new RegExp(`(${identifier})|[+\uFF0B]?${unit}(?:${separator}?${unit})+`, 'gu');
 
 // An ISO 8601 date followed by its time (`2026-11-23T08:00`, `20261123T080000Z`) is a
 // timestamp, not a number.
@@ -74,7 +70,7 @@ const isoDate = /^\d{4}-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])$/;
 /**
  * Masks every phone-like number in free text: any run of eight or more digits, with the
  * separators people write. Over-masking (an order number, a date) is the safe side of
- * invariant 7; ISO timestamps, UUIDs and X-Ray trace ids are left whole.
+ * invariant 7; ISO timestamps, UUIDs, X-Ray trace ids and IPv4 addresses are left whole.
  */
 export function maskPhonesInText(text: string): string {
   return text.replace(phonePattern, (match: string, identifier: string | undefined, offset: number) => {

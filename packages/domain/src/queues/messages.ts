@@ -43,3 +43,15 @@ export const importMessage = z.object({
   importId: z.string().min(1),
 });
 export type ImportMessage = z.infer<typeof importMessage>;
+
+/** Import queue: tags to add to or remove from every member of a segment. */
+export const tagJobMessage = z.object({
+  type: z.literal('members.tag'),
+  tenantId,
+  jobId: z.string().min(1),
+});
+export type TagJobMessage = z.infer<typeof tagJobMessage>;
+
+/** What the import queue carries: the member jobs too long for an API request. */
+export const memberJobMessage = z.discriminatedUnion('type', [importMessage, tagJobMessage]);
+export type MemberJobMessage = z.infer<typeof memberJobMessage>;

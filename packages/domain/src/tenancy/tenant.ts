@@ -1,5 +1,10 @@
 import * as z from 'zod';
 import { ianaTimeZone } from '../shared/time-zones';
+// From the modules, not the templates index: the templates import member types, and a
+// tenant is read by everything.
+import { bannedWordList } from '../templates/banned-words';
+import { smsSignature } from '../templates/compliance';
+import { partPriceOverrides, smsProviderId } from '../templates/pricing';
 
 /** A merchant. Lower-case letters, digits and inner dashes: it starts every key in every table. */
 export const tenantId = z
@@ -10,20 +15,84 @@ export const tenantId = z
   );
 export type TenantId = z.infer<typeof tenantId>;
 
-export const tenantSettings = z.object({
+// Each setting once, without its default: tenantSettings adds the defaults (so tenants stored
+// before a setting existed still parse), tenantSettingsPatch leaves them out (so a PATCH of
+// one setting never resets the others to their defaults).
+const settingFields = {
   name: z.string().trim().min(1).max(100),
   /** Quiet hours, birthdays and daily caps are read in this zone unless a member has their own. */
-  timeZone: ianaTimeZone.default('Asia/Shanghai'),
+  timeZone: ianaTimeZone,
   /** ISO 3166 region used to read phone numbers written without a country code. */
-  defaultRegion: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 region such as CN')
-    .default('CN'),
-  locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 region such as CN'),
+  locale: z.enum(['zh-CN', 'en']),
+  /**
+   * The SMS signature (签名) leading every message, written without 【】: the one the provider
+   * approved. Optional: until it is set, the tenant's name stands in when it is a valid
+   * signature (see tenantSignature).
+   */
+  signature: smsSignature,
+  /** Words this tenant's templates may not contain, on top of the built-in list. */
+  bannedWords: bannedWordList,
+  /** The provider that sends this tenant's messages: it decides how parts are counted and priced. */
+  provider: smsProviderId,
+  /** The tenant's contract rate per part, by provider; a provider left out costs the list price. */
+  partPrices: partPriceOverrides,
+};
+
+export const tenantSettings = z.object({
+  name: settingFields.name,
+  timeZone: settingFields.timeZone.default('Asia/Shanghai'),
+  defaultRegion: settingFields.defaultRegion.default('CN'),
+  locale: settingFields.locale.default('zh-CN'),
+  signature: settingFields.signature.exactOptional(),
+  bannedWords: settingFields.bannedWords.default([]),
+  provider: settingFields.provider.default('simulator'),
+  partPrices: settingFields.partPrices.exactOptional(),
 });
 export type TenantSettings = z.infer<typeof tenantSettings>;
+
+/** PATCH /tenant: the settings given change, the others stay; `null` removes an optional one. */
+export const tenantSettingsPatch = z.strictObject({
+  name: settingFields.name.exactOptional(),
+  timeZone: settingFields.timeZone.exactOptional(),
+  defaultRegion: settingFields.defaultRegion.exactOptional(),
+  locale: settingFields.locale.exactOptional(),
+  signature: settingFields.signature.nullable().exactOptional(),
+  bannedWords: settingFields.bannedWords.exactOptional(),
+  provider: settingFields.provider.exactOptional(),
+  partPrices: settingFields.partPrices.nullable().exactOptional(),
+});
+export type TenantSettingsPatch = z.infer<typeof tenantSettingsPatch>;
 
 export interface Tenant extends TenantSettings {
   readonly tenantId: TenantId;
   readonly createdAt: string;
+}
+
+/** `tenant` with `patch` applied. */
+export function patchTenant({ tenant, patch }: { tenant: Tenant; patch: TenantSettingsPatch }): Tenant {
+  const { signature, partPrices, ...given } = patch;
+  const { signature: currentSignature, partPrices: currentPrices, ...kept } = tenant;
+  const nextSignature = signature === null ? undefined : (signature ?? currentSignature);
+  const nextPrices = partPrices === null ? undefined : (partPrices ?? currentPrices);
+  return {
+    ...kept,
+    // Parsed with exactOptional: a setting not given is absent, never `undefined`.
+    ...given,
+    ...(nextSignature === undefined ? {} : { signature: nextSignature }),
+    ...(nextPrices === undefined ? {} : { partPrices: nextPrices }),
+  };
+}
+
+/**
+ * The signature the tenant's messages carry: the one set in its settings, else its name when
+ * the name is a valid signature (2–20 characters, no brackets), else `undefined`, and then
+ * templates cannot be saved or previewed until one is set. The name stands in so a new
+ * tenant can start at once; a Chinese provider sends only the signature it approved, so a
+ * tenant sending through one sets it.
+ */
+export function tenantSignature(tenant: Pick<Tenant, 'name' | 'signature'>): string | undefined {
+  if (tenant.signature !== undefined) return tenant.signature;
+  const fromName = smsSignature.safeParse(tenant.name);
+  return fromName.success ? fromName.data : undefined;
 }

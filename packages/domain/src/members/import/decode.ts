@@ -37,7 +37,13 @@ function isValid(bytes: Uint8Array, encoding: ImportEncoding, complete: boolean)
 }
 
 /** The encoding of a file that starts with `bytes` (`complete` when that is the whole file). */
-export function detectEncoding({ bytes, complete }: { bytes: Uint8Array; complete: boolean }): ImportEncoding {
+export function detectEncoding({
+  bytes,
+  complete,
+}: {
+  bytes: Uint8Array;
+  complete: boolean;
+}): ImportEncoding {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8';
   return isValid(bytes, 'utf-8', complete) ? 'utf-8' : 'gb18030';
 }

@@ -1,9 +1,8 @@
 // Member import: a CSV or JSON-lines file, streamed, cleaned, de-duplicated and written in
-// batches, with a report by row and column. `importMembers` ties the steps together.
+// batches, with a report by row and column. `importMembers` ties the steps together; the
+// decoder, the reader and the duplicate tracker stay inside.
 
 export { type CleanRow, cleanRow, type ImportSettings, memberIdFromPhone } from './clean';
-export { decodeText, detectEncoding, EncodingError, sniffBytes } from './decode';
-export { type DuplicateTracker, type DuplicateVerdict, duplicateTracker } from './dedupe';
 export {
   attributeTypes,
   bindHeader,
@@ -25,5 +24,5 @@ export {
   importMembers,
   type MemberImportPort,
 } from './pipeline';
-export { type ImportCell, type ImportItem, readImportRows } from './read';
+export type { ImportCell } from './read';
 export * from './report';

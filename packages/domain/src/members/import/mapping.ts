@@ -29,14 +29,18 @@ export const importFields = [
 ] as const;
 export type ImportField = (typeof importFields)[number];
 
-export const attributeTypes = ['string', 'number', 'boolean', 'date'] as const satisfies readonly AttributeType[];
+export const attributeTypes = [
+  'string',
+  'number',
+  'boolean',
+  'date',
+] as const satisfies readonly AttributeType[];
 
 /** A column's destination: a member field, or a typed custom attribute. */
 export type ImportTarget =
   | { readonly kind: 'field'; readonly field: ImportField }
   | { readonly kind: 'attribute'; readonly name: string; readonly type: AttributeType };
 
-const fieldSet: ReadonlySet<string> = new Set(importFields);
 const attributeTarget = /^attributes\.([^:]+?)(?::(string|number|boolean|date))?$/;
 
 /**
@@ -147,7 +151,17 @@ const headerNames: Readonly<Record<Exclude<ImportField, 'consentAt'>, readonly s
     'cardnumber',
     'customerid',
   ],
-  name: ['姓名', '会员姓名', '客户姓名', '会员名称', '名字', 'name', 'fullname', 'membername', 'customername'],
+  name: [
+    '姓名',
+    '会员姓名',
+    '客户姓名',
+    '会员名称',
+    '名字',
+    'name',
+    'fullname',
+    'membername',
+    'customername',
+  ],
   gender: ['性别', 'gender', 'sex'],
   birthday: ['生日', '出生日期', '出生年月日', '会员生日', 'birthday', 'birthdate', 'dateofbirth', 'dob'],
   store: ['门店', '所属门店', '开卡门店', '注册门店', '归属门店', '店铺', 'store', 'shop'],
@@ -165,8 +179,24 @@ const headerNames: Readonly<Record<Exclude<ImportField, 'consentAt'>, readonly s
     'spend',
     'totalamount',
   ],
-  purchaseCount: ['消费次数', '累计消费次数', '购买次数', '订单数', '订单数量', 'purchasecount', 'ordercount', 'orders'],
-  firstPurchaseAt: ['首次消费', '首次消费时间', '首次消费日期', '首次购买时间', 'firstpurchaseat', 'firstpurchase'],
+  purchaseCount: [
+    '消费次数',
+    '累计消费次数',
+    '购买次数',
+    '订单数',
+    '订单数量',
+    'purchasecount',
+    'ordercount',
+    'orders',
+  ],
+  firstPurchaseAt: [
+    '首次消费',
+    '首次消费时间',
+    '首次消费日期',
+    '首次购买时间',
+    'firstpurchaseat',
+    'firstpurchase',
+  ],
   lastPurchaseAt: [
     '最近消费',
     '最近消费时间',
@@ -210,7 +240,9 @@ const headerNames: Readonly<Record<Exclude<ImportField, 'consentAt'>, readonly s
 const recognized = new Map<string, { field: ImportField; rank: number }>();
 for (const [field, names] of Object.entries(headerNames)) {
   const known = importFields.find((name) => name === field);
-  if (known) names.forEach((name, rank) => recognized.set(name, { field: known, rank }));
+  names.forEach((name, rank) => {
+    if (known) recognized.set(name, { field: known, rank });
+  });
 }
 
 /**

@@ -68,13 +68,21 @@ interface PendingRow {
  * failure of the port is thrown as it is: the caller retries the whole file, which is safe
  * because a re-run changes only what the failed run did not.
  */
-export async function importMembers(options: ImportMembersOptions): Promise<FinishedImportReport> {
-  const { source, format, settings, now, port, onProgress } = options;
-  const batchSize = Math.max(1, options.batchSize ?? 100);
-  const maxListed = Math.max(0, options.maxListed ?? 1000);
+export async function importMembers({
+  source,
+  format,
+  mapping: givenMapping,
+  encoding: givenEncoding = 'auto',
+  settings,
+  now,
+  port,
+  batchSize = 100,
+  maxListed = 1000,
+  onProgress,
+}: ImportMembersOptions): Promise<FinishedImportReport> {
   let mapping: ImportMapping | undefined;
-  if (options.mapping !== undefined) {
-    const parsed = importMapping.safeParse(options.mapping);
+  if (givenMapping !== undefined) {
+    const parsed = importMapping.safeParse(givenMapping);
     if (!parsed.success) throw new ValidationError(problemsOf(parsed.error, 'mapping'));
     mapping = parsed.data;
   }
@@ -151,7 +159,7 @@ export async function importMembers(options: ImportMembersOptions): Promise<Fini
     source,
     format,
     mapping,
-    encoding: options.encoding ?? 'auto',
+    encoding: givenEncoding,
     onEncoding: (value) => {
       encoding = value;
     },
@@ -191,7 +199,7 @@ export async function importMembers(options: ImportMembersOptions): Promise<Fini
         } else {
           batch.push({ memberId, phone: fields.phone, fields, duplicate: false });
         }
-        if (batch.length >= batchSize) await flush();
+        if (batch.length >= Math.max(1, batchSize)) await flush();
         break;
       }
     }

@@ -1,6 +1,12 @@
 import { parse } from 'csv-parse';
 import { decodeText, EncodingError } from './decode';
-import { bindHeader, type ImportMapping, type ImportTarget, parseImportTarget, recognizeColumn } from './mapping';
+import {
+  bindHeader,
+  type ImportMapping,
+  type ImportTarget,
+  parseImportTarget,
+  recognizeColumn,
+} from './mapping';
 import type { ImportEncoding, ImportFailure, ImportFormat } from './report';
 
 // A file → its rows, one at a time: bytes are decoded, parsed and bound to targets as they
@@ -27,6 +33,9 @@ export type ImportItem =
 /** The longest row or line accepted: an unclosed quote must not swallow the file. */
 export const maxRowBytes = 1_000_000;
 
+/** Distinct JSON keys read from one file; keys beyond are ignored. */
+export const maxJsonKeys = 1000;
+
 export interface ReadImportOptions {
   readonly source: AsyncIterable<Uint8Array>;
   readonly format: ImportFormat;
@@ -37,14 +46,21 @@ export interface ReadImportOptions {
   readonly onBytes?: (bytes: number) => void;
 }
 
-export function readImportRows(options: ReadImportOptions): AsyncGenerator<ImportItem, void, undefined> {
+export function readImportRows({
+  source,
+  format,
+  mapping,
+  encoding = 'auto',
+  onEncoding,
+  onBytes,
+}: ReadImportOptions): AsyncGenerator<ImportItem, void, undefined> {
   const text = decodeText({
-    source: options.source,
-    encoding: options.encoding ?? 'auto',
-    ...(options.onEncoding && { onEncoding: options.onEncoding }),
-    ...(options.onBytes && { onBytes: options.onBytes }),
+    source,
+    encoding,
+    ...(onEncoding && { onEncoding }),
+    ...(onBytes && { onBytes }),
   });
-  return options.format === 'csv' ? readCsv(text, options.mapping) : readJsonLines(text, options.mapping);
+  return format === 'csv' ? readCsv(text, mapping) : readJsonLines(text, mapping);
 }
 
 const emptyCell = /^[\s\u00a0\u3000]*$/;
@@ -105,6 +121,9 @@ async function* readCsv(
       row++;
       if (!Array.isArray(record)) continue;
       const values: readonly unknown[] = record;
+      const blank = values.every((value) => typeof value !== 'string' || emptyCell.test(value));
+      if (blank) continue;
+      // The first row that is not blank is the header (blank lines above it are skipped).
       if (bindings === undefined) {
         const header = values.map((value) => (typeof value === 'string' ? value : ''));
         const bound = bindHeader({ header, mapping });
@@ -113,23 +132,36 @@ async function* readCsv(
           return;
         }
         bindings = bound.bindings;
-        for (const binding of bound.bindings) yield { kind: 'column', column: binding.column, target: binding.target };
+        for (const binding of bound.bindings)
+          yield { kind: 'column', column: binding.column, target: binding.target };
         for (const column of bound.ignored) yield { kind: 'column', column, target: undefined };
         continue;
       }
-      if (values.every((value) => typeof value !== 'string' || emptyCell.test(value))) continue;
       const cells = bindings.map(({ index, column, target }) => ({ column, target, value: values[index] }));
       yield { kind: 'row', row, cells };
     }
   } catch (error) {
     yield { kind: 'failure', failure: readFailure(error, row + 1) };
+    return;
+  }
+  if (bindings === undefined) {
+    yield {
+      kind: 'failure',
+      failure: { reason: 'empty_file', message: 'The file is empty: no header row.' },
+    };
   }
 }
 
 function readFailure(error: unknown, row: number): ImportFailure {
   if (error instanceof EncodingError) return { reason: 'bad_encoding', message: error.message, row };
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('CSV_')) {
-    const line = 'lines' in error && typeof error.lines === 'number' ? ` (line ${error.lines} of the file)` : '';
+  if (
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    error.code.startsWith('CSV_')
+  ) {
+    const line =
+      'lines' in error && typeof error.lines === 'number' ? ` (line ${error.lines} of the file)` : '';
     const reason = error.code === 'CSV_MAX_RECORD_SIZE' ? 'line_too_long' : 'malformed_csv';
     return { reason, message: `${error.message}${line}`, row };
   }
@@ -159,12 +191,18 @@ async function* readJsonLines(
     }
     const cells: ImportCell[] = [];
     for (const [column, cell] of flatten(value)) {
-      if (!targets.has(column)) {
-        const target = targetOfKey(column, mapping);
-        targets.set(column, target);
-        yield { kind: 'column', column, target };
+      let target = targets.get(column);
+      if (target === undefined && !targets.has(column)) {
+        target = targetOfKey(column, mapping);
+        // Keys are remembered up to a bound: a file with a million distinct keys must not
+        // grow the map (or every member's attributes) without end. Later keys are ignored.
+        if (targets.size < maxJsonKeys) {
+          targets.set(column, target);
+          yield { kind: 'column', column, target };
+        } else {
+          target = undefined;
+        }
       }
-      const target = targets.get(column);
       if (target) cells.push({ column, target, value: cell });
     }
     yield { kind: 'row', row, cells };

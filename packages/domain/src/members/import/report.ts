@@ -29,6 +29,7 @@ export type ImportRowReason = (typeof importRowReasons)[number];
 
 /** Why a whole file stopped: nothing after the point it names was read. */
 export const importFailureReasons = [
+  'empty_file',
   'bad_encoding',
   'malformed_csv',
   'line_too_long',
@@ -66,17 +67,24 @@ export const importReasonText: Readonly<
   invalid_consent: { en: 'Write 是/否 or yes/no.', 'zh-CN': '请填写 是/否 或 yes/no。' },
   invalid_boolean: { en: 'Write 是/否 or yes/no.', 'zh-CN': '请填写 是/否 或 yes/no。' },
   invalid_locale: { en: 'Write zh-CN or en.', 'zh-CN': '请填写 zh-CN 或 en。' },
-  invalid_time_zone: { en: 'Not a time zone such as Asia/Shanghai.', 'zh-CN': '时区无法识别（如 Asia/Shanghai）。' },
+  invalid_time_zone: {
+    en: 'Not a time zone such as Asia/Shanghai.',
+    'zh-CN': '时区无法识别（如 Asia/Shanghai）。',
+  },
   too_long: { en: 'Too long.', 'zh-CN': '内容过长。' },
   tag_too_long: { en: 'A tag is longer than 40 characters.', 'zh-CN': '标签超过 40 个字符。' },
   too_many_tags: { en: 'More than 100 tags.', 'zh-CN': '标签超过 100 个。' },
   invalid_json: { en: 'This line is not valid JSON.', 'zh-CN': '该行不是有效的 JSON。' },
   not_an_object: { en: 'This line is not a JSON object.', 'zh-CN': '该行不是 JSON 对象。' },
+  empty_file: { en: 'The file is empty.', 'zh-CN': '文件为空。' },
   bad_encoding: {
     en: 'The file is neither UTF-8 nor GBK/GB18030: save it again as CSV UTF-8.',
     'zh-CN': '文件编码既不是 UTF-8 也不是 GBK/GB18030，请另存为 CSV UTF-8。',
   },
-  malformed_csv: { en: 'The CSV is malformed (look for an unclosed quote).', 'zh-CN': 'CSV 格式错误（请检查引号）。' },
+  malformed_csv: {
+    en: 'The CSV is malformed (look for an unclosed quote).',
+    'zh-CN': 'CSV 格式错误（请检查引号）。',
+  },
   line_too_long: { en: 'A line is longer than 1 MB.', 'zh-CN': '单行超过 1 MB。' },
   missing_columns: { en: 'A mapped column is not in the file.', 'zh-CN': '映射的列在文件中不存在。' },
   duplicate_columns: { en: 'A mapped column appears twice.', 'zh-CN': '映射的列在表头中重复出现。' },

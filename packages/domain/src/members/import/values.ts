@@ -16,7 +16,9 @@ export function cellText(value: unknown): string | undefined {
 
 /** Folds full-width digits, letters and punctuation (１，／：￥) to ASCII and lower-cases. */
 function folded(text: string): string {
-  return text.normalize('NFKC').trim().toLowerCase();
+  // Most cells are ASCII, which NFKC leaves as it is; ICU is not asked for those.
+  const ascii = /^[\x20-\x7e]*$/.test(text);
+  return (ascii ? text : text.normalize('NFKC')).trim().toLowerCase();
 }
 
 export interface CalendarDate {
@@ -151,7 +153,13 @@ function wallToInstant(wall: number, timeZone: string): number {
 }
 
 /** `YYYY-MM-DD` for a date alone, else the instant: how date attributes are stored. */
-export function readAttributeDate({ text, timeZone }: { text: string; timeZone: string }): string | undefined {
+export function readAttributeDate({
+  text,
+  timeZone,
+}: {
+  text: string;
+  timeZone: string;
+}): string | undefined {
   const date = readDate(text);
   if (date === undefined) return undefined;
   if (date.timed || date.offsetMinutes !== undefined) return readInstant({ text, timeZone });
@@ -209,8 +217,36 @@ export function readGender(text: string): Gender | undefined {
   return genderWords[folded(text)];
 }
 
-const yesWords = new Set(['是', '同意', '已同意', '允许', '接收', '订阅', '已订阅', 'yes', 'y', 'true', '1', '√', '✓']);
-const noWords = new Set(['否', '不同意', '拒绝', '不允许', '不接收', '退订', '已退订', 'no', 'n', 'false', '0', '×', '✗']);
+const yesWords = new Set([
+  '是',
+  '同意',
+  '已同意',
+  '允许',
+  '接收',
+  '订阅',
+  '已订阅',
+  'yes',
+  'y',
+  'true',
+  '1',
+  '√',
+  '✓',
+]);
+const noWords = new Set([
+  '否',
+  '不同意',
+  '拒绝',
+  '不允许',
+  '不接收',
+  '退订',
+  '已退订',
+  'no',
+  'n',
+  'false',
+  '0',
+  '×',
+  '✗',
+]);
 
 export function readBoolean(text: string): boolean | undefined {
   const word = folded(text);
