@@ -1,8 +1,12 @@
 import { bundles } from './bundles.bench';
+import { importBench } from './import.bench';
 import { render } from './render.bench';
+import { segments } from './segments.bench';
 import type { BenchResult } from './support';
 
 export const benches: Record<string, () => Promise<BenchResult>> = {
   bundles,
+  import: importBench,
   render,
+  segments,
 };

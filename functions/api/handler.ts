@@ -5,6 +5,7 @@ import {
   importDeps,
   loadFunctionConfig,
   memberDeps,
+  templateDeps,
   tenancyDeps,
 } from '@qunfa/aws';
 
@@ -21,5 +22,6 @@ export const handler = createApiHandler({
   segments: members,
   imports: jobs,
   tagJobs: jobs,
+  templates: templateDeps({ client, config }),
   logger: createLogger({ service: 'api', level: config.logLevel }),
 });

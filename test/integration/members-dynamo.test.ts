@@ -1,4 +1,4 @@
-import { DynamoImportPartStore, DynamoRecordStore, memberDeps } from '@qunfa/aws';
+import { DynamoImportPartStore, DynamoRecordStore, memberDeps, templateStore } from '@qunfa/aws';
 import { importJob, tagJob } from '@qunfa/domain';
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../support/local';
@@ -22,6 +22,7 @@ describeMembersApi('HTTP API members (DynamoDB Local)', async () => {
     ...memberDeps({ client, config: { table: (id) => dynamo.tableNames[id] } }),
     imports: new DynamoRecordStore({ client, tableName, kind: 'IMPORT', schema: importJob, label: 'Import' }),
     parts: new DynamoImportPartStore({ client, tableName }),
+    templates: templateStore({ client, tableName }),
     tagJobs: new DynamoRecordStore({ client, tableName, kind: 'TAGJOB', schema: tagJob, label: 'Tag job' }),
   };
 });

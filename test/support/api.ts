@@ -44,6 +44,7 @@ export function testApi({
       random: stores.random,
       now: stores.now,
     },
+    templates: stores,
     logger: createLogger({ service: 'test', level: 'SILENT' }),
   });
   return { api, stores, tenants: tenancy.store, enqueued };

@@ -108,7 +108,7 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
 
         expect(attempt.status).toBe(400);
         const paths = (attempt.body.problems as { path: string }[]).map((p) => p.path).sort();
-        expect(paths).toEqual(['body', 'body.birthday.day', 'body.gender', 'body.points']);
+        expect(paths).toEqual(['body.birthday.day', 'body.colour', 'body.gender', 'body.points']);
         expect((await call('GET', '/members/C003', keys.viewer)).status).toBe(404);
       });
 

@@ -123,7 +123,7 @@ export function describeTenancyApi(title: string, makeStore: () => Promise<Tenan
         expect(attempt.status).toBe(400);
         expect(attempt.body.code).toBe('validation_failed');
         const paths = (attempt.body.problems as { path: string }[]).map((p) => p.path).sort();
-        expect(paths).toEqual(['body', 'body.name', 'body.role']);
+        expect(paths).toEqual(['body.extra', 'body.name', 'body.role']);
         expect((await call('GET', '/keys', acme.admin)).body.items).toEqual(before.body.items);
       });
 

@@ -6,6 +6,7 @@ import {
   type MemberDeps,
   type SegmentDeps,
   type TagJobDeps,
+  type TemplateDeps,
   type TenancyDeps,
 } from '@qunfa/domain';
 import { accessLog, createRouter, httpErrors } from '@qunfa/http';
@@ -13,6 +14,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { importRoutes } from './routes/imports';
 import { memberRoutes } from './routes/members';
 import { segmentRoutes } from './routes/segments';
+import { templateRoutes } from './routes/templates';
 import { tenancyRoutes } from './routes/tenancy';
 
 export interface ApiDeps {
@@ -20,6 +22,7 @@ export interface ApiDeps {
   readonly members: MemberDeps;
   readonly segments: SegmentDeps;
   readonly imports: ImportDeps;
+  readonly templates: TemplateDeps;
   readonly tagJobs: TagJobDeps;
   readonly logger: QunfaLogger;
 }
@@ -41,6 +44,7 @@ export function apiRoutes(deps: ApiDeps) {
     }),
     ...segmentRoutes({ segments: deps.segments, tenants: deps.tenancy.store }),
     ...importRoutes(deps.imports),
+    ...templateRoutes({ templates: deps.templates, tenants: deps.tenancy.store }),
   ];
 }
 

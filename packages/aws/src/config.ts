@@ -20,8 +20,12 @@ export class ConfigError extends Error {
   }
 }
 
+// Every function also needs its stage, always set by the CDK stack and the local stack: a
+// default would let a function of one stage run silently as another.
+const stageEnvName = 'QUNFA_STAGE';
+
 const common = z.object({
-  QUNFA_STAGE: z.string().min(1).default('dev'),
+  /** Lambda always sets it. */
   AWS_REGION: z.string().min(1).default('us-east-1'),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 });
@@ -46,22 +50,31 @@ export function loadFunctionConfig(
   const definition = functions[functionId];
   const declaredTables = tableIds.filter((id) => definition.tables[id] !== undefined);
   const required = [
+    stageEnvName,
     ...declaredTables.map(tableEnvName),
     ...definition.sendsTo.map(queueEnvName),
     ...(definition.schedules ? Object.values(scheduleEnv) : []),
   ];
   const missing = required.filter((name) => !env[name]);
-  if (missing.length > 0) {
-    throw new ConfigError(`Function ${functionId} is missing environment variables: ${missing.join(', ')}.`);
-  }
   const parsed = common.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(`Function ${functionId} has invalid environment: ${z.prettifyError(parsed.error)}`);
+  // One error naming every problem, so a deployment is fixed in one round, not one per variable.
+  const problems = [
+    ...(missing.length > 0 ? [`is missing environment variables: ${missing.join(', ')}.`] : []),
+    ...(parsed.success
+      ? []
+      : [
+          `has invalid environment: ${parsed.error.issues
+            .map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`)
+            .join('; ')}.`,
+        ]),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(problems.map((problem) => `Function ${functionId} ${problem}`).join(' '));
   }
   const value = (name: string): string => env[name] ?? '';
   return {
     functionId,
-    stage: parsed.data.QUNFA_STAGE,
+    stage: value(stageEnvName),
     region: parsed.data.AWS_REGION,
     logLevel: parsed.data.LOG_LEVEL,
     table(id) {

@@ -14,4 +14,5 @@ export * from './scheduler/cron';
 export * from './scheduler/event-bridge-scheduler';
 export * from './sqs/queue-handler';
 export * from './sqs/send';
+export * from './templates';
 export * from './tenancy';

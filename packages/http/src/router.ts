@@ -97,9 +97,7 @@ export function createRouter({
       );
     }
 
-    const rawParams = Object.fromEntries(
-      names.map((name, i) => [name, decodeURIComponent(found.match[i + 1] ?? '')]),
-    );
+    const rawParams = decodePathParameters(names, found.match);
     const params = route.params ? parseInput(route.params, rawParams, 'path') : rawParams;
     const query = route.query
       ? parseInput(route.query, event.queryStringParameters ?? {}, 'query')
@@ -117,6 +115,26 @@ export function createRouter({
     });
     return toResponse(result);
   };
+}
+
+/** A malformed `%` escape (`%E0%A4%A`) is the caller's mistake: 400 at its path, not a 500. */
+function decodePathParameters(names: readonly string[], match: RegExpExecArray): Record<string, string> {
+  const malformed: string[] = [];
+  const decoded = names.map((name, i) => {
+    try {
+      return [name, decodeURIComponent(match[i + 1] ?? '')];
+    } catch (error) {
+      if (!(error instanceof URIError)) throw error;
+      malformed.push(name);
+      return [name, ''];
+    }
+  });
+  if (malformed.length > 0) {
+    throw new ValidationError(
+      malformed.map((name) => ({ path: `path.${name}`, message: 'not a valid percent-encoded value' })),
+    );
+  }
+  return Object.fromEntries(decoded);
 }
 
 function readJsonBody(event: APIGatewayProxyEventV2): unknown {

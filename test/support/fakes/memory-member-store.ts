@@ -13,7 +13,9 @@ import {
   type RecordPage,
   type RecordStore,
   type SavedSegment,
+  type SavedTemplate,
   type SegmentDeps,
+  type TemplateDeps,
   type TagJob,
   ValidationError,
   type VersionedRecord,
@@ -199,7 +201,7 @@ export class MemoryImportPartStore implements ImportPartStore {
 }
 
 /** Every store the API and the importer use, behind the ports, for one test. */
-export interface TestStores extends MemberDeps, SegmentDeps {
+export interface TestStores extends MemberDeps, SegmentDeps, TemplateDeps {
   readonly imports: RecordStore<ImportJob>;
   readonly parts: ImportPartStore;
   readonly tagJobs: RecordStore<TagJob>;
@@ -211,5 +213,6 @@ export function memoryStores(now?: () => Date): TestStores {
     imports: new MemoryRecordStore<ImportJob>(),
     parts: new MemoryImportPartStore(),
     tagJobs: new MemoryRecordStore<TagJob>(),
+    templates: new MemoryRecordStore<SavedTemplate>(),
   };
 }

@@ -27,6 +27,7 @@ function declaredTables(functionId: FunctionId): TableId[] {
 function requiredEnv(functionId: FunctionId): Record<string, string> {
   const definition = functions[functionId];
   return {
+    QUNFA_STAGE: 'dev',
     ...Object.fromEntries(declaredTables(functionId).map((id) => [tableEnvName(id), `qunfa-dev-${id}`])),
     ...Object.fromEntries(
       definition.sendsTo.map((id) => [
@@ -112,7 +113,11 @@ describe('loadFunctionConfig', () => {
   });
 
   it('does not ask for variables of resources the function does not use', () => {
-    const env = { TABLE_TENANTS: 'qunfa-dev-tenants', QUEUE_RECEIPT_URL: 'https://sqs.example/receipt' };
+    const env = {
+      QUNFA_STAGE: 'dev',
+      TABLE_TENANTS: 'qunfa-dev-tenants',
+      QUEUE_RECEIPT_URL: 'https://sqs.example/receipt',
+    };
 
     const config = loadFunctionConfig('callbacks', env);
 
@@ -157,11 +162,18 @@ describe('loadFunctionConfig', () => {
     expect(config).toMatchObject({ stage: 'prod', region: 'ap-east-1', logLevel: 'WARN' });
   });
 
-  // Pinned: the stage, region and log level fall back to defaults when unset.
-  it('defaults to the dev stage, us-east-1 and INFO', () => {
+  it('defaults the region to us-east-1 and the log level to INFO', () => {
     const config = loadFunctionConfig('sender', requiredEnv('sender'));
 
     expect(config).toMatchObject({ stage: 'dev', region: 'us-east-1', logLevel: 'INFO' });
+  });
+
+  it('refuses to start without a stage, naming QUNFA_STAGE', () => {
+    const { QUNFA_STAGE: _stage, ...env } = requiredEnv('sender');
+
+    const error = configError(() => loadFunctionConfig('sender', env));
+
+    expect(error.message).toBe('Function sender is missing environment variables: QUNFA_STAGE.');
   });
 
   it('names LOG_LEVEL when its value is not a level', () => {
@@ -171,6 +183,16 @@ describe('loadFunctionConfig', () => {
 
     expect(error.message).toContain('Function sender has invalid environment');
     expect(error.message).toContain('LOG_LEVEL');
+  });
+
+  it('names a missing variable and an invalid LOG_LEVEL in one error', () => {
+    const env = { ...requiredEnv('sender'), [tableEnvName('members')]: undefined, LOG_LEVEL: 'VERBOSE' };
+
+    const error = configError(() => loadFunctionConfig('sender', env));
+
+    expect(error.message).toMatch(
+      /^Function sender is missing environment variables: TABLE_MEMBERS\. Function sender has invalid environment: LOG_LEVEL: .+\.$/,
+    );
   });
 
   it('reads the process environment when none is given', () => {

@@ -141,17 +141,6 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-/**
- * httpEvent keeps the fixture's queryStringParameters when no query is given; API Gateway
- * omits the field when the request has no query string, so this does too.
- */
-function request(input: Parameters<typeof httpEvent>[0]): APIGatewayProxyEventV2 {
-  const event = httpEvent(input);
-  if (input.query) return event;
-  const { queryStringParameters: _fixtureQuery, ...withoutQuery } = event;
-  return withoutQuery;
-}
-
 const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
 function expectErrorBody(answer: Answer, code: string, event: APIGatewayProxyEventV2): void {
@@ -163,7 +152,7 @@ function expectErrorBody(answer: Answer, code: string, event: APIGatewayProxyEve
 describe('createRouter behind the API middlewares', () => {
   describe('a request that matches a route', () => {
     it('reaches the handler with the principal and request id and answers its JSON', async () => {
-      const event = request({ method: 'GET', path: '/coupons', headers: bearer(keys.viewer) });
+      const event = httpEvent({ method: 'GET', path: '/coupons', headers: bearer(keys.viewer) });
 
       const answer = await send(event);
 
@@ -181,7 +170,7 @@ describe('createRouter behind the API middlewares', () => {
 
     it('passes decoded path parameters', async () => {
       const answer = await send(
-        request({ method: 'DELETE', path: '/coupons/c%2042', headers: bearer(keys.admin) }),
+        httpEvent({ method: 'DELETE', path: '/coupons/c%2042', headers: bearer(keys.admin) }),
       );
 
       expect(answer.status).toBe(204);
@@ -191,7 +180,7 @@ describe('createRouter behind the API middlewares', () => {
 
     it('matches a path with a trailing slash', async () => {
       const answer = await send(
-        request({ method: 'GET', path: '/coupons/c-7/', headers: bearer(keys.viewer) }),
+        httpEvent({ method: 'GET', path: '/coupons/c-7/', headers: bearer(keys.viewer) }),
       );
 
       expect(answer.status).toBe(200);
@@ -200,7 +189,7 @@ describe('createRouter behind the API middlewares', () => {
 
     it('parses the query with the route schema', async () => {
       const answer = await send(
-        request({ method: 'GET', path: '/coupons', headers: bearer(keys.viewer), query: { limit: '5' } }),
+        httpEvent({ method: 'GET', path: '/coupons', headers: bearer(keys.viewer), query: { limit: '5' } }),
       );
 
       expect(answer.status).toBe(200);
@@ -210,7 +199,7 @@ describe('createRouter behind the API middlewares', () => {
     it('accepts a JSON body sent with a charset or as a +json media type', async () => {
       for (const contentType of ['application/json; charset=utf-8', 'application/merge-patch+json']) {
         const answer = await send(
-          request({
+          httpEvent({
             method: 'POST',
             path: '/coupons',
             headers: { ...bearer(keys.marketer), 'content-type': contentType },
@@ -224,7 +213,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('decodes a base64-encoded JSON body', async () => {
-      const event = request({ method: 'POST', path: '/coupons', headers: bearer(keys.marketer), body: {} });
+      const event = httpEvent({ method: 'POST', path: '/coupons', headers: bearer(keys.marketer), body: {} });
       const encoded = {
         ...event,
         body: Buffer.from(JSON.stringify({ title: '会员日', discount: 20 })).toString('base64'),
@@ -240,7 +229,7 @@ describe('createRouter behind the API middlewares', () => {
 
   describe('routing errors', () => {
     it('answers an unknown path with 404 route_not_found', async () => {
-      const event = request({ method: 'GET', path: '/vouchers', headers: bearer(keys.admin) });
+      const event = httpEvent({ method: 'GET', path: '/vouchers', headers: bearer(keys.admin) });
 
       const answer = await send(event);
 
@@ -249,7 +238,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('answers a known path with a wrong method with 405 and the allowed methods', async () => {
-      const event = request({ method: 'PUT', path: '/coupons/c-1', headers: bearer(keys.admin) });
+      const event = httpEvent({ method: 'PUT', path: '/coupons/c-1', headers: bearer(keys.admin) });
 
       const answer = await send(event);
 
@@ -262,7 +251,7 @@ describe('createRouter behind the API middlewares', () => {
 
   describe('authentication and authorization', () => {
     it('answers a request without a key with 401 and WWW-Authenticate', async () => {
-      const event = request({ method: 'GET', path: '/coupons' });
+      const event = httpEvent({ method: 'GET', path: '/coupons' });
 
       const answer = await send(event);
 
@@ -277,7 +266,7 @@ describe('createRouter behind the API middlewares', () => {
       ['another scheme', 'Basic dXNlcjpwYXNz'],
       ['the scheme without a key', 'Bearer '],
     ])('answers %s with 401 and WWW-Authenticate', async (_case, authorization) => {
-      const event = request({ method: 'GET', path: '/coupons', headers: { authorization } });
+      const event = httpEvent({ method: 'GET', path: '/coupons', headers: { authorization } });
 
       const answer = await send(event);
 
@@ -287,7 +276,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('authenticates before validating, so an anonymous caller learns nothing of the input', async () => {
-      const event = request({ method: 'POST', path: '/coupons', body: { nonsense: true } });
+      const event = httpEvent({ method: 'POST', path: '/coupons', body: { nonsense: true } });
 
       const answer = await send(event);
 
@@ -297,7 +286,7 @@ describe('createRouter behind the API middlewares', () => {
 
     it('answers a key whose role is below the route role with 403 and does not run the handler', async () => {
       for (const key of [keys.viewer, keys.marketer]) {
-        const event = request({ method: 'DELETE', path: '/coupons/c-1', headers: bearer(key) });
+        const event = httpEvent({ method: 'DELETE', path: '/coupons/c-1', headers: bearer(key) });
 
         const answer = await send(event);
 
@@ -309,7 +298,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('lets a higher role call a route of a lower role', async () => {
-      const answer = await send(request({ method: 'GET', path: '/coupons', headers: bearer(keys.admin) }));
+      const answer = await send(httpEvent({ method: 'GET', path: '/coupons', headers: bearer(keys.admin) }));
 
       expect(answer.status).toBe(200);
     });
@@ -317,7 +306,7 @@ describe('createRouter behind the API middlewares', () => {
 
   describe('bad input', () => {
     it('answers a body that is not JSON with 400 at the path body', async () => {
-      const event = request({
+      const event = httpEvent({
         method: 'POST',
         path: '/coupons',
         headers: { ...bearer(keys.marketer), 'content-type': 'application/json' },
@@ -339,7 +328,7 @@ describe('createRouter behind the API middlewares', () => {
       ['plain text', 'text/plain'],
       ['no content type', undefined],
     ])('answers a body sent as %s with 415', async (_case, contentType) => {
-      const event = request({
+      const event = httpEvent({
         method: 'POST',
         path: '/coupons',
         headers: { ...bearer(keys.marketer), ...(contentType ? { 'content-type': contentType } : {}) },
@@ -355,7 +344,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('lists every problem of the body with its path, an unknown field included', async () => {
-      const event = request({
+      const event = httpEvent({
         method: 'POST',
         path: '/coupons',
         headers: bearer(keys.marketer),
@@ -366,15 +355,20 @@ describe('createRouter behind the API middlewares', () => {
 
       expect(answer.status).toBe(400);
       expectErrorBody(answer, 'validation_failed', event);
-      const problems = answer.body.problems as { path: string; message: string }[];
-      expect(problems.map((p) => p.path).sort()).toEqual(['body', 'body.discount', 'body.title']);
-      expect(problems.find((p) => p.path === 'body')?.message).toContain('coupon');
+      expect(answer.body.problems).toEqual(
+        expect.arrayContaining([
+          { path: 'body.title', message: expect.any(String) },
+          { path: 'body.discount', message: expect.any(String) },
+          { path: 'body.coupon', message: 'unknown field' },
+        ]),
+      );
+      expect(answer.body.problems).toHaveLength(3);
       expect(seen).toEqual([]);
     });
 
     it('answers a missing body with 400 at the path body', async () => {
       const answer = await send(
-        request({ method: 'POST', path: '/coupons', headers: bearer(keys.marketer) }),
+        httpEvent({ method: 'POST', path: '/coupons', headers: bearer(keys.marketer) }),
       );
 
       expect(answer.status).toBe(400);
@@ -382,7 +376,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('answers an invalid path parameter with 400 at its path', async () => {
-      const event = request({ method: 'GET', path: '/coupons/42', headers: bearer(keys.viewer) });
+      const event = httpEvent({ method: 'GET', path: '/coupons/42', headers: bearer(keys.viewer) });
 
       const answer = await send(event);
 
@@ -391,8 +385,59 @@ describe('createRouter behind the API middlewares', () => {
       expect(answer.body.problems).toEqual([{ path: 'path.couponId', message: 'c- and digits' }]);
     });
 
+    it('reports each unknown body field at its own path', async () => {
+      const event = httpEvent({
+        method: 'POST',
+        path: '/coupons',
+        headers: bearer(keys.marketer),
+        body: { title: 'Double points', discount: 10, colour: 'red', size: 'L' },
+      });
+
+      const answer = await send(event);
+
+      expect(answer.status).toBe(400);
+      expect(answer.body.problems).toEqual([
+        { path: 'body.colour', message: 'unknown field' },
+        { path: 'body.size', message: 'unknown field' },
+      ]);
+      expect(seen).toEqual([]);
+    });
+
+    it.each([
+      ['a truncated escape', '/coupons/%E0%A4%A'],
+      ['a lone percent sign', '/coupons/c-1%'],
+      ['an escape that is not UTF-8', '/coupons/%FF'],
+    ])('answers a path parameter with %s with 400 at its path', async (_case, path) => {
+      const event = httpEvent({ method: 'GET', path, headers: bearer(keys.viewer) });
+
+      const answer = await send(event);
+
+      expect(answer.status).toBe(400);
+      expectErrorBody(answer, 'validation_failed', event);
+      expect(answer.body.problems).toEqual([
+        { path: 'path.couponId', message: 'not a valid percent-encoded value' },
+      ]);
+      expect(seen).toEqual([]);
+    });
+
+    it('answers a malformed escape on a route without a parameter schema with 400 too', async () => {
+      const answer = await send(
+        httpEvent({ method: 'DELETE', path: '/coupons/%E0%A4%A', headers: bearer(keys.admin) }),
+      );
+
+      expect(answer.status).toBe(400);
+      expect(answer.body.problems).toEqual([{ path: 'path.couponId', message: expect.any(String) }]);
+      expect(seen).toEqual([]);
+    });
+
+    it('checks the key before the path parameters', async () => {
+      const answer = await send(httpEvent({ method: 'GET', path: '/coupons/%E0%A4%A' }));
+
+      expect(answer.status).toBe(401);
+    });
+
     it('answers invalid and unknown query parameters with 400 listing each', async () => {
-      const event = request({
+      const event = httpEvent({
         method: 'GET',
         path: '/coupons',
         headers: bearer(keys.viewer),
@@ -402,15 +447,16 @@ describe('createRouter behind the API middlewares', () => {
       const answer = await send(event);
 
       expect(answer.status).toBe(400);
-      const problems = answer.body.problems as { path: string; message: string }[];
-      expect(problems.map((p) => p.path).sort()).toEqual(['query', 'query.limit']);
-      expect(problems.find((p) => p.path === 'query')?.message).toContain('sort');
+      expect(answer.body.problems).toEqual([
+        { path: 'query.limit', message: expect.any(String) },
+        { path: 'query.sort', message: 'unknown field' },
+      ]);
     });
   });
 
   describe('an unexpected error', () => {
     it('answers 500 internal_error with the request id and nothing of the error', async () => {
-      const event = request({ method: 'GET', path: '/crash', headers: bearer(keys.viewer) });
+      const event = httpEvent({ method: 'GET', path: '/crash', headers: bearer(keys.viewer) });
 
       const answer = await send(event);
 
@@ -425,7 +471,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('logs the error with its stack and the request id, phone numbers masked', async () => {
-      const event = request({ method: 'GET', path: '/crash', headers: bearer(keys.viewer) });
+      const event = httpEvent({ method: 'GET', path: '/crash', headers: bearer(keys.viewer) });
 
       await send(event);
 
@@ -443,7 +489,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('logs a 4xx without an error line', async () => {
-      await send(request({ method: 'GET', path: '/coupons' }));
+      await send(httpEvent({ method: 'GET', path: '/coupons' }));
 
       expect(output.lines().map((line) => line.message)).toEqual(['request']);
     });
@@ -451,7 +497,7 @@ describe('createRouter behind the API middlewares', () => {
 
   describe('the access log', () => {
     it('writes one line per request with method, path, status and request id, never the body', async () => {
-      const event = request({
+      const event = httpEvent({
         method: 'POST',
         path: '/coupons',
         headers: bearer(keys.marketer),
@@ -474,7 +520,7 @@ describe('createRouter behind the API middlewares', () => {
     });
 
     it('records the status of a failed request', async () => {
-      await send(request({ method: 'DELETE', path: '/coupons/c-1', headers: bearer(keys.viewer) }));
+      await send(httpEvent({ method: 'DELETE', path: '/coupons/c-1', headers: bearer(keys.viewer) }));
 
       expect(output.lines()).toEqual([expect.objectContaining({ message: 'request', status: 403 })]);
     });

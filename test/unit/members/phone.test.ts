@@ -1,4 +1,4 @@
-import { normalizePhone, phoneRejections } from '@qunfa/domain';
+import { normalizePhone, phoneRegions, phoneRejections } from '@qunfa/domain';
 import fc from 'fast-check';
 import { type CountryCode, parsePhoneNumberWithError } from 'libphonenumber-js/mobile';
 import examples from 'libphonenumber-js/mobile/examples';
@@ -51,6 +51,8 @@ describe('normalizePhone', () => {
     ['GB', '07400 123456', '+447400123456'],
     ['SG', '9123 4567', '+6591234567'],
     ['CN', '+852 9123 4567', '+85291234567'],
+    ['GB', '07797 712345', '+447797712345'],
+    ['CN', '+1 876 210 1234', '+18762101234'],
   ])('reads a mobile of %s written %j', (defaultRegion, raw, e164) => {
     expect(normalizePhone({ raw, defaultRegion })).toEqual({ ok: true, e164 });
   });
@@ -87,6 +89,14 @@ describe('normalizePhone', () => {
       expect(normalizePhone({ raw: '6123 4567', defaultRegion: 'SG' })).toEqual({
         ok: false,
         reason: 'not_mobile',
+      });
+    });
+
+    it('refuses numbers of regions it does not read, naming the region', () => {
+      expect(cn('+55 11 96123 4567')).toEqual({ ok: false, reason: 'unsupported_region' });
+      expect(normalizePhone({ raw: '11 96123 4567', defaultRegion: 'BR' })).toEqual({
+        ok: false,
+        reason: 'unsupported_region',
       });
     });
 
@@ -174,11 +184,11 @@ describe('normalizePhone', () => {
       );
     });
 
-    it("reads the international, national and 00 forms of other regions' mobiles as one number", () => {
-      const others = regions.filter((region) => region !== 'CN');
+    it("reads the international, national and 00 forms of every supported region's mobiles as one number", () => {
+      const others = phoneRegions.filter((region): region is CountryCode => region !== 'CN' && region in examples);
       fc.assert(
         fc.property(fc.constantFrom(...others), picks, mask, (region, pick, wide) => {
-          const example = parsePhoneNumberWithError(examples[region satisfies CountryCode], region);
+          const example = parsePhoneNumberWithError(examples[region], region);
           const forms = [
             example.number,
             example.formatInternational(),

@@ -313,6 +313,18 @@ describe('maskPhonesDeep', () => {
     expect(JSON.stringify(masked)).not.toContain(cnHidden);
   });
 
+  it('keeps the errors of an AggregateError, masked', () => {
+    const error = new AggregateError([new Error(`no route to ${cnMobile}`)], 'batch failed');
+
+    const masked = maskPhonesDeep(error);
+
+    expect(masked).toMatchObject({
+      name: 'AggregateError',
+      message: 'batch failed',
+      errors: [{ name: 'Error', message: 'no route to +86*******5678' }],
+    });
+  });
+
   it('masks an Error inside an array', () => {
     const masked = maskPhonesDeep([new Error(`no route to ${cnMobile}`)]);
 

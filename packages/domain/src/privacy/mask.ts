@@ -140,7 +140,7 @@ function jsonOf(value: object, toJSON: Parameters<typeof Reflect.apply>[0]): unk
   }
 }
 
-/** The fields Powertools writes for an error: name, message, stack, cause and its own fields. */
+/** The fields Powertools writes for an error (name, message, stack, cause, its own fields), and an AggregateError's errors. */
 function errorEntries(error: Error): [string, unknown][] {
   const standard = ['name', 'message', 'stack', 'cause'];
   return [
@@ -148,6 +148,7 @@ function errorEntries(error: Error): [string, unknown][] {
     ['message', error.message],
     ['stack', error.stack],
     ...(error.cause === undefined ? [] : [['cause', error.cause] satisfies [string, unknown]]),
+    ...(error instanceof AggregateError ? [['errors', error.errors] satisfies [string, unknown]] : []),
     ...Object.entries(error).filter(([key]) => !standard.includes(key)),
   ];
 }

@@ -1,7 +1,8 @@
 // Templates: what a merchant writes, checked when saved (variables, signature, opt-out, banned
 // words, provider binding), compiled once into a fast renderer, measured in SMS parts and
-// priced. Pure: the caller stores templates and resolves audiences. The grammar of a body is
-// in syntax.ts, the formats in formats.ts.
+// priced. The grammar of a body is in syntax.ts, the formats in formats.ts. use-cases.ts is
+// what the HTTP API calls: saved templates behind a RecordStore, and the preview over a
+// segment or a list of members read through the member and opt-out ports.
 
 export { bannedWordList, builtInBannedWords, findBannedWords } from './banned-words';
 export {
@@ -89,4 +90,20 @@ export {
   validateSendValues,
   validateTemplate,
 } from './template';
+export {
+  createTemplate,
+  deleteTemplate,
+  getTemplate,
+  previewSavedTemplate,
+  type ReviewedTemplate,
+  replaceTemplate,
+  type SavedTemplate,
+  savedTemplate,
+  type TemplateAudiencePreview,
+  type TemplateDeps,
+  type TemplatePreviewAudience,
+  type TemplateSuppression,
+  templateId,
+  templatePreviewLimits,
+} from './use-cases';
 export { linkStandIn, type SendValues, type TemplateMember } from './variables';
