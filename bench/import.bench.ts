@@ -89,14 +89,20 @@ export async function importBench(): Promise<BenchResult> {
   try {
     if (!stack.firstTenant.created) throw new Error('expected a fresh local stack');
     const key = stack.firstTenant.apiKey;
-    const call = async (method: string, path: string, body?: Uint8Array | object, type = 'application/json') => {
+    const call = async (
+      method: string,
+      path: string,
+      body?: Uint8Array | object,
+      type = 'application/json',
+    ) => {
       const response = await fetch(new URL(path, stack.apiUrl), {
         method,
         headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': type } : {}) },
         ...(body ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
       });
       const json: unknown = await response.json();
-      if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+      if (response.status >= 300)
+        throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
       return json as Record<string, unknown>;
     };
 

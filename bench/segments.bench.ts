@@ -25,7 +25,8 @@ const now = new Date('2026-11-23T04:00:00Z');
 const tags = ['vip', 'new', 'staff', 'coffee', 'tea', '双11', '茶'];
 
 function member(i: number): Member {
-  const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000 - (i % 86_400) * 1000).toISOString();
+  const daysAgo = (days: number) =>
+    new Date(now.getTime() - days * 86_400_000 - (i % 86_400) * 1000).toISOString();
   return {
     memberId: `m${String(i).padStart(7, '0')}`,
     phone: `+86138${String(i).padStart(8, '0')}`,
@@ -103,7 +104,9 @@ export async function segments(): Promise<BenchResult> {
             };
           });
           if (items.length > 0)
-            await client.send(new BatchWriteCommand({ RequestItems: { [dynamo.tableNames.members]: items } }));
+            await client.send(
+              new BatchWriteCommand({ RequestItems: { [dynamo.tableNames.members]: items } }),
+            );
         }),
       );
     }
@@ -127,7 +130,11 @@ export async function segments(): Promise<BenchResult> {
           client,
           tableName: dynamo.tableNames.campaigns,
           kind: 'SEGMENT',
-          schema: segmentFields.extend({ segmentId: z.string(), createdAt: z.string(), updatedAt: z.string() }),
+          schema: segmentFields.extend({
+            segmentId: z.string(),
+            createdAt: z.string(),
+            updatedAt: z.string(),
+          }),
           label: 'Segment',
         }),
         random: () => new Uint8Array(32),
@@ -136,7 +143,8 @@ export async function segments(): Promise<BenchResult> {
       { tenant, definition: compound, category: 'marketing', sampleSize: 10, budgetMs: 60_000 },
     );
     const previewMs = performance.now() - previewStarted;
-    if (scanned !== count || preview.scanned !== count) throw new Error(`read ${scanned}/${preview.scanned} of ${count}`);
+    if (scanned !== count || preview.scanned !== count)
+      throw new Error(`read ${scanned}/${preview.scanned} of ${count}`);
 
     const figures = {
       evaluatedMembersPerSec: rate.membersPerSec,

@@ -15,8 +15,8 @@ import {
   type SavedSegment,
   type SavedTemplate,
   type SegmentDeps,
-  type TemplateDeps,
   type TagJob,
+  type TemplateDeps,
   ValidationError,
   type VersionedRecord,
 } from '@qunfa/domain';

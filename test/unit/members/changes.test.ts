@@ -59,6 +59,13 @@ describe('memberChange', () => {
     });
   }
 
+  it('ignores keys that a store adds to what it reads', () => {
+    const stored = Object.assign(created(), { pk: 'tenant#M1', version: 3 });
+    expect(memberChange({ memberId: 'M1', existing: stored, incoming: fields, now: t2 }).kind).toBe(
+      'unchanged',
+    );
+  });
+
   it('compares instants as instants, tags as a set and birthdays by value', () => {
     const existing = created();
     const same: MemberFields = {

@@ -185,7 +185,9 @@ describe('normalizePhone', () => {
     });
 
     it("reads the international, national and 00 forms of every supported region's mobiles as one number", () => {
-      const others = phoneRegions.filter((region): region is CountryCode => region !== 'CN' && region in examples);
+      const others = phoneRegions.filter(
+        (region): region is CountryCode => region !== 'CN' && region in examples,
+      );
       fc.assert(
         fc.property(fc.constantFrom(...others), picks, mask, (region, pick, wide) => {
           const example = parsePhoneNumberWithError(examples[region], region);

@@ -358,6 +358,28 @@ describe('maskPhonesDeep', () => {
     expect(masked).toEqual({ member: { phone: '+86*******5678', tier: 'gold' } });
   });
 
+  it('ends on an object whose toJSON returns another such object', () => {
+    const endless = (): unknown => ({ phone: cnMobile, toJSON: endless });
+
+    const masked = maskPhonesDeep({ endless: endless() });
+
+    expect(JSON.stringify(masked)).toContain('[Truncated]');
+    expect(JSON.stringify(masked)).not.toContain(cnHidden);
+  });
+
+  it('writes the fields of an object whose toJSON throws', () => {
+    const broken = {
+      phone: cnMobile,
+      toJSON: () => {
+        throw new Error('not serializable');
+      },
+    };
+
+    const masked = maskPhonesDeep({ broken });
+
+    expect(masked).toEqual({ broken: { phone: '+86*******5678', toJSON: expect.any(Function) } });
+  });
+
   it('masks a phone number eight levels deep', () => {
     const payload = nest({ phone: cnMobile }, 8);
 

@@ -1,4 +1,4 @@
-import type { Consent, Member, MemberFields } from './member';
+import { type Consent, type Member, type MemberFields, profileFields } from './member';
 
 // What writing a member's fields does to the stored member: created, updated or unchanged.
 // Writing the same fields twice is `unchanged` and leaves `updatedAt` alone, which is what
@@ -156,14 +156,15 @@ function sameInstant(a: string | undefined, b: string | undefined): boolean {
   return a === b || Date.parse(a) === Date.parse(b);
 }
 
+// The fields compared: a store may hand back members with keys of its own (partition keys,
+// versions), which must not make every re-write look like a change.
+const comparedKeys: readonly string[] = profileFields.filter((key) => key !== 'tags' && key !== 'consent');
+
 /** Flat values compare by value; birthdays and attributes are flat objects of primitives. */
 function sameProfile(a: Profile, b: Profile): boolean {
   const left = new Map<string, unknown>(Object.entries(a));
   const right = new Map<string, unknown>(Object.entries(b));
-  for (const key of new Set([...left.keys(), ...right.keys()])) {
-    if (!sameValue(key, left.get(key), right.get(key))) return false;
-  }
-  return true;
+  return comparedKeys.every((key) => sameValue(key, left.get(key), right.get(key)));
 }
 
 function sameValue(key: string, a: unknown, b: unknown): boolean {

@@ -21,7 +21,7 @@ function asciiDigit(char: string): string {
   // Unicode encodes the digits of every script as runs of ten code points, 0 to 9.
   const code = char.codePointAt(0) ?? 0;
   let start = code;
-  while (decimalDigit.test(String.fromCodePoint(start - 1))) start -= 1;
+  while (start > 0 && decimalDigit.test(String.fromCodePoint(start - 1))) start -= 1;
   return String((code - start) % 10);
 }
 
@@ -118,8 +118,9 @@ function maskObject(value: object, depth: number, ancestors: WeakSet<object>): u
   try {
     const next = (item: unknown): unknown => maskValue(item, depth + 1, ancestors);
     if ('toJSON' in value && typeof value.toJSON === 'function') {
+      // One level deeper, so that a toJSON returning a fresh object with its own toJSON ends.
       const json = jsonOf(value, value.toJSON);
-      return json === value ? maskEntries(Object.entries(value), next) : maskValue(json, depth, ancestors);
+      return json === value ? maskEntries(Object.entries(value), next) : next(json);
     }
     if (Array.isArray(value)) return value.map(next);
     if (value instanceof Map) return Array.from(value, ([key, item]) => [next(key), next(item)]);
@@ -131,7 +132,7 @@ function maskObject(value: object, depth: number, ancestors: WeakSet<object>): u
   }
 }
 
-/** What JSON.stringify would write for `value`; itself when its `toJSON` fails, so a log line never throws. */
+/** What JSON.stringify writes for `value`; `value` itself if its toJSON throws: logging never throws. */
 function jsonOf(value: object, toJSON: Parameters<typeof Reflect.apply>[0]): unknown {
   try {
     return Reflect.apply(toJSON, value, ['']);
@@ -140,7 +141,7 @@ function jsonOf(value: object, toJSON: Parameters<typeof Reflect.apply>[0]): unk
   }
 }
 
-/** The fields Powertools writes for an error (name, message, stack, cause, its own fields), and an AggregateError's errors. */
+/** What Powertools writes for an error (name, message, stack, cause, own fields), and AggregateError's errors. */
 function errorEntries(error: Error): [string, unknown][] {
   const standard = ['name', 'message', 'stack', 'cause'];
   return [

