@@ -11,7 +11,7 @@ import {
 } from '@qunfa/resources';
 import { Duration, type RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Architecture, Runtime, type Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Charset, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -62,6 +62,7 @@ export class QunfaFunction extends NodejsFunction {
       bundling: {
         format: bundling.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
         minify: bundling.minify,
+        charset: Charset.UTF8,
         sourceMap: bundling.sourceMap,
         target: bundling.target,
         mainFields: [...bundling.mainFields],

@@ -10,6 +10,11 @@ export const bundling = {
   target: lambdaRuntime.esbuildTarget,
   /** Prefer packages' ESM builds: they tree-shake far better than their CommonJS ones. */
   mainFields: ['module', 'main'],
+  /**
+   * Chinese text (templates, opt-out words, import headers) as UTF-8, not `\uXXXX` escapes:
+   * a third of the bytes, so a smaller bundle to load and parse at a cold start.
+   */
+  charset: 'utf8',
   /** The nodejs24.x runtime ships AWS SDK v3; bundling it would triple every bundle. */
   externalModules: ['@aws-sdk/*'],
   /** CommonJS dependencies inside an ESM bundle still call require(). */

@@ -59,7 +59,7 @@ export const phoneRegions: readonly string[] = [
   // Greater China
   'CN', 'HK', 'MO', 'TW',
   // East, South-East and South Asia
-  'JP', 'KR', 'MN', 'SG', 'MY', 'TH', 'VN', 'PH', 'ID', 'KH', 'MM', 'LA', 'BN', 'IN',
+  'JP', 'KR', 'SG', 'MY', 'TH', 'VN', 'PH', 'ID', 'IN',
   // Oceania and North America
   'AU', 'NZ', 'US', 'CA',
   // Europe
