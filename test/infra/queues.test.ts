@@ -115,11 +115,11 @@ describe('queues', () => {
       });
     });
 
-    it('creates three queues and three DLQs, one event source mapping each', () => {
+    it('creates four queues and four DLQs (start, send, receipt, import), one event source mapping each', () => {
       const { stateless } = synth('dev');
 
-      stateless.resourceCountIs('AWS::SQS::Queue', 6);
-      stateless.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+      stateless.resourceCountIs('AWS::SQS::Queue', 8);
+      stateless.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
     });
 
     it('publishes every queue URL as an output for the admin CLI', () => {
@@ -179,7 +179,7 @@ describe('alarms', () => {
 
   it('has exactly one alarm per DLQ and per function', () => {
     synth('dev').stateless.resourceCountIs('AWS::CloudWatch::Alarm', queueIds.length + functionIds.length);
-    expect(Object.keys(functions)).toHaveLength(5);
+    expect(Object.keys(functions)).toHaveLength(6);
   });
 
   it('subscribes no one by default, and the alarmEmail by email when given', () => {
