@@ -5,6 +5,7 @@ export * from './config';
 export * from './dynamo/client';
 export * from './dynamo/import-part-store';
 export * from './dynamo/member-store';
+export * from './dynamo/message-store';
 export * from './dynamo/opt-out-store';
 export * from './dynamo/record-store';
 export * from './dynamo/tenant-store';

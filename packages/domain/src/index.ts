@@ -11,6 +11,7 @@ export * from './members/member';
 export * from './members/phone';
 export * from './members/store';
 export * from './members/tag-jobs';
+export * from './messages/record';
 export * from './members/use-cases';
 export * from './privacy/mask';
 export * from './queues/messages';

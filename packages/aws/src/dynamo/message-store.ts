@@ -1,0 +1,198 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  eventMove,
+  type MessageRecord,
+  type MessageStore,
+  type MoveResult,
+  memberShard,
+  memberShards,
+  messageRecord,
+  type NewMessageRecord,
+} from '@qunfa/domain';
+import { inChunks, mapWithConcurrency } from './batches';
+
+// Layout (docs/data-model.md), messages table:
+//   record   pk = <tenant>#RUN#<runId>#<shard 00–31 of the member>   sk = <memberId>
+//            gsi1pk = <tenant>#PMID#<provider message id>   gsi1sk = <runId>#<memberId>   (once sent)
+// A run of 1 million members written at 5,000/s spreads over 32 keys: ~160 writes/s each.
+// Records expire (expiresAt) 180 days after they are created; reports read them until then.
+
+const retentionSeconds = 180 * 86_400;
+const shardKey = (tenantId: string, runId: string, shard: number): string =>
+  `${tenantId}#RUN#${runId}#${String(shard).padStart(2, '0')}`;
+const keyOf = (tenantId: string, runId: string, memberId: string) => ({
+  pk: shardKey(tenantId, runId, memberShard(memberId)),
+  sk: memberId,
+});
+
+function toRecord(item: Record<string, unknown>): MessageRecord {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, expiresAt: _e, ...rest } = item;
+  return messageRecord.parse(rest);
+}
+
+export class DynamoMessageStore implements MessageStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  async create(
+    tenantId: string,
+    { campaignId, runId }: { campaignId: string; runId: string },
+    records: readonly NewMessageRecord[],
+    now: Date,
+  ): Promise<{ created: number; existing: number }> {
+    const at = now.toISOString();
+    const expiresAt = Math.floor(now.getTime() / 1000) + retentionSeconds;
+    let created = 0;
+    let existing = 0;
+    await mapWithConcurrency(inChunks(records, 100), 4, async (chunk) => {
+      // One transaction of conditional puts per 100 records. On a re-run some already exist:
+      // the cancellation names them, and the transaction is retried with the others only.
+      let pending = chunk;
+      while (pending.length > 0) {
+        try {
+          await this.#client.send(
+            new TransactWriteCommand({
+              TransactItems: pending.map((record) => ({
+                Put: {
+                  TableName: this.#tableName,
+                  Item: {
+                    ...keyOf(tenantId, runId, record.memberId),
+                    runId,
+                    campaignId,
+                    ...record,
+                    attempts: 0,
+                    createdAt: at,
+                    updatedAt: at,
+                    expiresAt,
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              })),
+            }),
+          );
+          created += pending.length;
+          return;
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          const reasons = error.CancellationReasons ?? [];
+          const exists = (i: number) => reasons[i]?.Code === 'ConditionalCheckFailed';
+          if (!pending.some((_, i) => exists(i))) throw error;
+          existing += pending.filter((_, i) => exists(i)).length;
+          pending = pending.filter((_, i) => !exists(i));
+        }
+      }
+    });
+    return { created, existing };
+  }
+
+  async get(tenantId: string, runId: string, memberId: string): Promise<MessageRecord | undefined> {
+    const { Item } = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: keyOf(tenantId, runId, memberId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toRecord(Item) : undefined;
+  }
+
+  claim(tenantId: string, runId: string, memberId: string, { token, now }: { token: string; now: Date }) {
+    return this.move(tenantId, runId, memberId, { event: 'claim', token, now });
+  }
+
+  async move(
+    tenantId: string,
+    runId: string,
+    memberId: string,
+    { event, token, claimedBefore, now, set = {} }: Parameters<MessageStore['move']>[3],
+  ): Promise<MoveResult> {
+    const { from, to } = eventMove(event);
+    const at = now.toISOString();
+    const names: Record<string, string> = { '#state': 'state' };
+    const values: Record<string, unknown> = { ':to': to, ':at': at };
+    const assignments = ['#state = :to', 'updatedAt = :at'];
+    from.forEach((state, i) => {
+      values[`:from${i}`] = state;
+    });
+    const conditions = [`#state IN (${from.map((_, i) => `:from${i}`).join(', ')})`];
+    if (event === 'claim') {
+      // A claim takes a fresh token; the claimant's later moves must present it.
+      assignments.push('claimToken = :token', 'claimedAt = :at', 'attempts = attempts + :one');
+      values[':token'] = token;
+      values[':one'] = 1;
+    } else if (token !== undefined) {
+      conditions.push('(#state <> :claimed OR claimToken = :token)');
+      values[':token'] = token;
+      values[':claimed'] = 'claimed';
+    }
+    if (claimedBefore !== undefined) {
+      conditions.push('(#state <> :claimed OR claimedAt < :claimedBefore)');
+      values[':claimedBefore'] = claimedBefore.toISOString();
+      values[':claimed'] = 'claimed';
+    }
+    for (const [field, value] of Object.entries(set)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      assignments.push(`#${field} = :${field}`);
+    }
+    if (set.providerMessageId !== undefined) {
+      assignments.push('gsi1pk = :pmid', 'gsi1sk = :runMember');
+      values[':pmid'] = `${tenantId}#PMID#${set.providerMessageId}`;
+      values[':runMember'] = `${runId}#${memberId}`;
+    }
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: keyOf(tenantId, runId, memberId),
+          UpdateExpression: `SET ${assignments.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { moved: true, record: toRecord(Attributes ?? {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        // Someone else moved it first (or it never existed): say where it stands now.
+        const current = await this.get(tenantId, runId, memberId);
+        return current ? { moved: false, current } : { moved: false };
+      }
+      throw error;
+    }
+  }
+
+  async *scan(tenantId: string, runId: string): AsyncIterable<MessageRecord[]> {
+    for (const shard of memberShards) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page: QueryCommandOutput = await this.#client.send(
+          new QueryCommand({
+            TableName: this.#tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': shardKey(tenantId, runId, shard) },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        const records = (page.Items ?? []).map(toRecord);
+        if (records.length > 0) yield records;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+}
