@@ -12,6 +12,7 @@ export * from './members/phone';
 export * from './members/store';
 export * from './members/tag-jobs';
 export * from './members/use-cases';
+export * from './messages/assignment';
 export * from './messages/record';
 export * from './privacy/mask';
 export * from './queues/messages';
