@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandOutput,
   TransactWriteCommand,
@@ -24,6 +25,7 @@ import { inChunks, mapWithConcurrency } from './batches';
 //            gsi1pk = <tenant>#PMID#<provider message id>   gsi1sk = <runId>#<memberId>   (once sent)
 // A run of 1 million members written at 5,000/s spreads over 32 keys: ~160 writes/s each.
 // Records expire (expiresAt) 180 days after they are created; reports read them until then.
+//   checkpoint   pk = <tenant>#RUN#<runId>#SEGMENTED   sk = <shard 00–31>   (the segmenter's)
 
 const retentionSeconds = 180 * 86_400;
 const shardKey = (tenantId: string, runId: string, shard: number): string =>
@@ -52,10 +54,10 @@ export class DynamoMessageStore implements MessageStore {
     { campaignId, runId }: { campaignId: string; runId: string },
     records: readonly NewMessageRecord[],
     now: Date,
-  ): Promise<{ created: number; existing: number }> {
+  ): Promise<{ created: string[]; existing: number }> {
     const at = now.toISOString();
     const expiresAt = Math.floor(now.getTime() / 1000) + retentionSeconds;
-    let created = 0;
+    const created: string[] = [];
     let existing = 0;
     await mapWithConcurrency(inChunks(records, 100), 4, async (chunk) => {
       // One transaction of conditional puts per 100 records. On a re-run some already exist:
@@ -83,7 +85,7 @@ export class DynamoMessageStore implements MessageStore {
               })),
             }),
           );
-          created += pending.length;
+          created.push(...pending.map((record) => record.memberId));
           return;
         } catch (error) {
           if (!(error instanceof TransactionCanceledException)) throw error;
@@ -175,6 +177,31 @@ export class DynamoMessageStore implements MessageStore {
       }
       throw error;
     }
+  }
+
+  async shardsDone(tenantId: string, runId: string): Promise<Set<number>> {
+    const { Items } = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `${tenantId}#RUN#${runId}#SEGMENTED` },
+        ConsistentRead: true,
+      }),
+    );
+    return new Set((Items ?? []).map((item) => Number(item.sk)));
+  }
+
+  async markShardDone(tenantId: string, runId: string, shard: number): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: {
+          pk: `${tenantId}#RUN#${runId}#SEGMENTED`,
+          sk: String(shard).padStart(2, '0'),
+          expiresAt: Math.floor(Date.now() / 1000) + retentionSeconds,
+        },
+      }),
+    );
   }
 
   async *scan(tenantId: string, runId: string): AsyncIterable<MessageRecord[]> {

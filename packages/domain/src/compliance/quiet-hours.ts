@@ -21,11 +21,17 @@ const clockTime = z
  */
 export const sendWindow = z
   .strictObject({ start: clockTime, end: clockTime })
-  .refine((window) => window.start !== '24:00', { path: ['start'], message: 'a window cannot start at 24:00' })
-  .refine((window) => minutesOf(window.start) !== minutesOf(window.end) % dayMinutes || window.end === '24:00', {
-    path: ['end'],
-    message: 'the window must not end when it starts; use 00:00–24:00 for all day',
-  });
+  .refine((window) => window.start !== '24:00', {
+    path: ['start'],
+    message: 'a window cannot start at 24:00',
+  })
+  .refine(
+    (window) => minutesOf(window.start) !== minutesOf(window.end) % dayMinutes || window.end === '24:00',
+    {
+      path: ['end'],
+      message: 'the window must not end when it starts; use 00:00–24:00 for all day',
+    },
+  );
 export type SendWindow = z.infer<typeof sendWindow>;
 
 /** The default window of a tenant: 09:00–20:00 in its (or its member's) time zone. */
@@ -108,7 +114,11 @@ export function firstInstantShowing({
   // Each offset in force around that wall time gives one candidate instant; a candidate is
   // real when the zone's clock shows `wall` at it. Two real ones: the repeated hour of a
   // fall back. None: a spring-forward gap. (Zones change offset at most once a day or so.)
-  const offsets = new Set([offsetAt(wall - dayMs, timeZone), offsetAt(wall, timeZone), offsetAt(wall + dayMs, timeZone)]);
+  const offsets = new Set([
+    offsetAt(wall - dayMs, timeZone),
+    offsetAt(wall, timeZone),
+    offsetAt(wall + dayMs, timeZone),
+  ]);
   const candidates = [...offsets].map((offset) => wall - offset).sort((a, b) => a - b);
   const real = candidates.filter((c) => c > after && instantToWallTime(c, timeZone) === wall);
   const first = real[0];

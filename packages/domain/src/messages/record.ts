@@ -141,7 +141,7 @@ export interface MessageStore {
     run: { campaignId: string; runId: string },
     records: readonly NewMessageRecord[],
     now: Date,
-  ): Promise<{ created: number; existing: number }>;
+  ): Promise<{ created: string[]; existing: number }>;
   get(tenantId: string, runId: string, memberId: string): Promise<MessageRecord | undefined>;
   /** pending → claimed, with a fresh token. */
   claim(
@@ -169,4 +169,7 @@ export interface MessageStore {
   ): Promise<MoveResult>;
   /** Every record of a run, in pages (reports and completion checks). */
   scan(tenantId: string, runId: string): AsyncIterable<MessageRecord[]>;
+  /** The segmenter's checkpoints: audience shards whose records all exist and are enqueued. */
+  shardsDone(tenantId: string, runId: string): Promise<Set<number>>;
+  markShardDone(tenantId: string, runId: string, shard: number): Promise<void>;
 }
