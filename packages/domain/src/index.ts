@@ -1,6 +1,8 @@
 // The pure domain of qunfa: members, segments, templates, campaigns, compliance, receipts,
 // metrics, tenancy. No AWS import, no clock or randomness it does not receive.
 
+export * from './compliance/frequency-caps';
+export * from './compliance/quiet-hours';
 export * from './compliance/suppression';
 export * from './members/audience';
 export * from './members/changes';
@@ -20,6 +22,7 @@ export * from './queues/messages';
 export * from './scheduling/scheduler';
 export * from './segments';
 export * from './segments/use-cases';
+export * from './sending';
 export * from './shared/errors';
 export * from './shared/ids';
 export * from './shared/problems';

@@ -9,13 +9,13 @@ import {
 } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
+import { pageOptions, pageQuery } from './paging';
 
 const importId = z.string().regex(/^imp_[0-9A-Za-z]{12}$/, 'an import id such as imp_3kTqZ8bW1xYv');
 const importParams = z.object({ importId });
 const partParams = z.object({ importId, part: z.coerce.number().int().min(1).max(maxParts) });
 const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).exactOptional(),
+  ...pageQuery({ max: 100, fallback: 20 }),
 });
 
 /** Member imports: create, upload parts, start, follow (see packages/domain/src/members/imports.ts). */
@@ -93,10 +93,7 @@ export function importRoutes(deps: ImportDeps): Route[] {
       query: listQuery,
       handle: async ({ principal, query }) => ({
         status: 200,
-        body: await deps.imports.list(principal.tenantId, {
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-        }),
+        body: await deps.imports.list(principal.tenantId, pageOptions(query)),
       }),
     }),
   ];

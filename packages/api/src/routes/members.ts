@@ -27,12 +27,12 @@ import {
 } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
+import { pageOptions, pageQuery } from './paging';
 
 const memberParams = z.object({ memberId });
 
 const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).exactOptional(),
+  ...pageQuery({ max: 500, fallback: 50 }),
   /** Any usual form of the number; matched after normalization. */
   phone: z.string().min(1).exactOptional(),
   tag: tag.exactOptional(),
@@ -161,8 +161,7 @@ export function memberRoutes({
           return { status: 200, body: { items } };
         }
         const page = await members.members.list(principal.tenantId, {
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
+          ...pageOptions(query),
           ...(filter ? { filter } : {}),
         });
         const items = await withOptOuts(members, { tenantId: principal.tenantId, members: page.members });

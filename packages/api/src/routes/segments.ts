@@ -15,11 +15,11 @@ import {
 } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
+import { pageOptions, pageQuery } from './paging';
 
 const segmentParams = z.object({ segmentId });
 const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().min(1).exactOptional(),
+  ...pageQuery({ max: 100, fallback: 50 }),
 });
 
 /** A saved segment by id, or a definition inline; exactly one. */
@@ -63,10 +63,7 @@ export function segmentRoutes({
       query: listQuery,
       handle: async ({ principal, query }) => ({
         status: 200,
-        body: await segments.segments.list(principal.tenantId, {
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-        }),
+        body: await segments.segments.list(principal.tenantId, pageOptions(query)),
       }),
     }),
     defineRoute({

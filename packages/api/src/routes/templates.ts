@@ -19,11 +19,11 @@ import {
 } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
+import { pageOptions, pageQuery } from './paging';
 
 const templateParams = z.object({ templateId });
 const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().min(1).exactOptional(),
+  ...pageQuery({ max: 100, fallback: 50 }),
 });
 const starterQuery = z.strictObject({ locale: templateLocale.exactOptional() });
 const replaceQuery = z.strictObject({
@@ -93,10 +93,7 @@ export function templateRoutes({
       query: listQuery,
       handle: async ({ principal, query }) => ({
         status: 200,
-        body: await templates.templates.list(principal.tenantId, {
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-        }),
+        body: await templates.templates.list(principal.tenantId, pageOptions(query)),
       }),
     }),
     // Before /templates/{templateId}: the router takes the first route whose path matches.

@@ -123,7 +123,7 @@ const aliyun: Readonly<Record<string, Verdict>> = {
 
 /**
  * Tencent Cloud SMS (SendSms 2021-01-11), error codes of
- * https://cloud.tencent.com/document/api/382/55981#6.-.E9.94.99.E8.AF.AF.E7.A0.81. Errors
+ * https://cloud.tencent.com/document/api/382/55981 (section 6). Errors
  * come with HTTP 200; the code decides. `RequestLimitExceeded` is the API's own rate (3,000
  * requests/s); `LimitExceeded.PhoneNumber*` are per-number limits, as Aliyun's.
  */
@@ -180,11 +180,7 @@ function aws(code: string, subCode: string | undefined): Verdict | undefined {
     case 'AccessDeniedException':
       return permanent('not_authorized');
     case 'ValidationException':
-      return subCode === 'INVALID_PARAMETER' || subCode === 'INVALID_REQUEST'
-        ? permanent('bad_request')
-        : subCode?.includes('PHONE_NUMBER')
-          ? permanent('invalid_phone')
-          : permanent('bad_request');
+      return subCode?.includes('PHONE_NUMBER') ? permanent('invalid_phone') : permanent('bad_request');
     case 'ResourceNotFoundException':
       return permanent('bad_request');
     default:
@@ -204,7 +200,6 @@ const twilio: Readonly<Record<string, Verdict>> = {
   '21610': permanent('opted_out_at_provider'),
   '21408': permanent('not_authorized'),
   '20003': permanent('not_authorized'),
-  '30002': permanent('not_authorized'),
 };
 
 /**

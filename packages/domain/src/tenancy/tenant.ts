@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { dailyMax, defaultDailyMax, defaultFrequencyCaps, frequencyCaps } from '../compliance/frequency-caps';
+import { defaultSendWindow, sendWindow } from '../compliance/quiet-hours';
 import { ianaTimeZone } from '../shared/time-zones';
 // From the modules, not the templates index: the templates import member types, and a
 // tenant is read by everything.
@@ -37,6 +39,12 @@ const settingFields = {
   provider: smsProviderId,
   /** The tenant's contract rate per part, by provider; a provider left out costs the list price. */
   partPrices: partPriceOverrides,
+  /** When marketing may leave, on the recipient's wall clock (their zone, else `timeZone`). */
+  sendWindow,
+  /** Rolling caps on the marketing messages one member receives, shared by all campaigns. */
+  frequencyCaps,
+  /** At most this many marketing messages per calendar day in the member's time zone. */
+  dailyMax,
 };
 
 export const tenantSettings = z.object({
@@ -48,6 +56,9 @@ export const tenantSettings = z.object({
   bannedWords: settingFields.bannedWords.default([]),
   provider: settingFields.provider.default('simulator'),
   partPrices: settingFields.partPrices.exactOptional(),
+  sendWindow: settingFields.sendWindow.default(() => ({ ...defaultSendWindow })),
+  frequencyCaps: settingFields.frequencyCaps.default(() => defaultFrequencyCaps.map((cap) => ({ ...cap }))),
+  dailyMax: settingFields.dailyMax.default(defaultDailyMax),
 });
 export type TenantSettings = z.infer<typeof tenantSettings>;
 
@@ -61,6 +72,9 @@ export const tenantSettingsPatch = z.strictObject({
   bannedWords: settingFields.bannedWords.exactOptional(),
   provider: settingFields.provider.exactOptional(),
   partPrices: settingFields.partPrices.nullable().exactOptional(),
+  sendWindow: settingFields.sendWindow.exactOptional(),
+  frequencyCaps: settingFields.frequencyCaps.exactOptional(),
+  dailyMax: settingFields.dailyMax.exactOptional(),
 });
 export type TenantSettingsPatch = z.infer<typeof tenantSettingsPatch>;
 
