@@ -1,5 +1,6 @@
 import { createApiHandler } from '@qunfa/api';
 import {
+  campaignDeps,
   createDocumentClient,
   createLogger,
   importDeps,
@@ -23,5 +24,6 @@ export const handler = createApiHandler({
   imports: jobs,
   tagJobs: jobs,
   templates: templateDeps({ client, config }),
+  campaigns: campaignDeps({ client, config }),
   logger: createLogger({ service: 'api', level: config.logLevel }),
 });

@@ -1,4 +1,12 @@
-import { DynamoImportPartStore, DynamoRecordStore, memberDeps, templateStore } from '@qunfa/aws';
+import {
+  campaignStore,
+  DynamoImportPartStore,
+  DynamoRecordStore,
+  DynamoRunCounters,
+  DynamoRunStore,
+  memberDeps,
+  templateStore,
+} from '@qunfa/aws';
 import { importJob, tagJob } from '@qunfa/domain';
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../support/local';
@@ -24,5 +32,8 @@ describeMembersApi('HTTP API members (DynamoDB Local)', async () => {
     parts: new DynamoImportPartStore({ client, tableName }),
     templates: templateStore({ client, tableName }),
     tagJobs: new DynamoRecordStore({ client, tableName, kind: 'TAGJOB', schema: tagJob, label: 'Tag job' }),
+    campaigns: campaignStore({ client, tableName }),
+    runs: new DynamoRunStore({ client, tableName }),
+    runCounters: new DynamoRunCounters({ client, tableName: dynamo.tableNames.metrics }),
   };
 });

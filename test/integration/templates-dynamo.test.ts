@@ -1,4 +1,11 @@
-import { DynamoImportPartStore, DynamoRecordStore, templateDeps } from '@qunfa/aws';
+import {
+  campaignStore,
+  DynamoImportPartStore,
+  DynamoRecordStore,
+  DynamoRunCounters,
+  DynamoRunStore,
+  templateDeps,
+} from '@qunfa/aws';
 import { importJob, tagJob } from '@qunfa/domain';
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../support/local';
@@ -24,5 +31,8 @@ describeTemplatesApi('HTTP API templates (DynamoDB Local)', async () => {
     imports: new DynamoRecordStore({ client, tableName, kind: 'IMPORT', schema: importJob, label: 'Import' }),
     parts: new DynamoImportPartStore({ client, tableName }),
     tagJobs: new DynamoRecordStore({ client, tableName, kind: 'TAGJOB', schema: tagJob, label: 'Tag job' }),
+    campaigns: campaignStore({ client, tableName }),
+    runs: new DynamoRunStore({ client, tableName }),
+    runCounters: new DynamoRunCounters({ client, tableName: dynamo.tableNames.metrics }),
   };
 });

@@ -3,11 +3,13 @@ import { type ApiHandler, createApiHandler } from '@qunfa/api';
 import { createLogger } from '@qunfa/aws';
 import type { MemberJobMessage, TenancyDeps, TenantStore } from '@qunfa/domain';
 import { memoryStores, type TestStores } from './fakes/memory-member-store';
+import { MemoryScheduler } from './fakes/memory-scheduler';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
 
-/** The API handler over test stores, with the import queue captured instead of sent. */
+/** The API handler over test stores, with the import queue captured instead of sent and schedules kept in memory. */
 export function testApi({
   stores = memoryStores(),
+  scheduler = new MemoryScheduler(),
   tenancy = {
     store: new MemoryTenantStore(),
     random: (n) => randomBytes(n),
@@ -15,10 +17,12 @@ export function testApi({
   },
 }: {
   stores?: TestStores;
+  scheduler?: MemoryScheduler;
   tenancy?: TenancyDeps;
 } = {}): {
   api: ApiHandler;
   stores: TestStores;
+  scheduler: MemoryScheduler;
   tenants: TenantStore;
   enqueued: MemberJobMessage[];
 } {
@@ -45,7 +49,8 @@ export function testApi({
       now: stores.now,
     },
     templates: stores,
+    campaigns: { ...stores, scheduler },
     logger: createLogger({ service: 'test', level: 'SILENT' }),
   });
-  return { api, stores, tenants: tenancy.store, enqueued };
+  return { api, stores, scheduler, tenants: tenancy.store, enqueued };
 }

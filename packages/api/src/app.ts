@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { QunfaLogger } from '@qunfa/aws';
 import {
   authenticate,
+  type CampaignDeps,
   type ImportDeps,
   type MemberDeps,
   type SegmentDeps,
@@ -11,6 +12,7 @@ import {
 } from '@qunfa/domain';
 import { accessLog, createRouter, httpErrors } from '@qunfa/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { campaignRoutes } from './routes/campaigns';
 import { importRoutes } from './routes/imports';
 import { memberRoutes } from './routes/members';
 import { segmentRoutes } from './routes/segments';
@@ -24,6 +26,7 @@ export interface ApiDeps {
   readonly imports: ImportDeps;
   readonly templates: TemplateDeps;
   readonly tagJobs: TagJobDeps;
+  readonly campaigns: CampaignDeps;
   readonly logger: QunfaLogger;
 }
 
@@ -45,6 +48,7 @@ export function apiRoutes(deps: ApiDeps) {
     ...segmentRoutes({ segments: deps.segments, tenants: deps.tenancy.store }),
     ...importRoutes(deps.imports),
     ...templateRoutes({ templates: deps.templates, tenants: deps.tenancy.store }),
+    ...campaignRoutes({ campaigns: deps.campaigns, tenants: deps.tenancy.store }),
   ];
 }
 

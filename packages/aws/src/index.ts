@@ -1,12 +1,15 @@
 // AWS adapters: DynamoDB repositories, SQS, EventBridge Scheduler, the masked logger and
 // the one config module. Built once per cold start and injected into the domain.
 
+export * from './campaigns';
 export * from './config';
 export * from './dynamo/client';
+export * from './dynamo/frequency-cap-store';
 export * from './dynamo/import-part-store';
 export * from './dynamo/member-store';
 export * from './dynamo/message-store';
 export * from './dynamo/opt-out-store';
+export * from './dynamo/rate-limiter';
 export * from './dynamo/record-store';
 export * from './dynamo/tenant-store';
 export * from './logging/logger';

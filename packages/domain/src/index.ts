@@ -1,6 +1,7 @@
 // The pure domain of qunfa: members, segments, templates, campaigns, compliance, receipts,
 // metrics, tenancy. No AWS import, no clock or randomness it does not receive.
 
+export * from './campaigns';
 export * from './compliance/frequency-caps';
 export * from './compliance/quiet-hours';
 export * from './compliance/suppression';

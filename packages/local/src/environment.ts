@@ -8,13 +8,17 @@ import {
   tableEnvName,
   tableIds,
 } from '@qunfa/resources';
+import { simulatorEnvNames } from '@qunfa/providers';
 import type { LogLevel } from './log';
 import { localAccountId } from './names';
 import type { LocalQueueAddress } from './sqs';
 
 /**
  * The variables a function finds on Lambda (resources: tableEnvName, queueEnvName,
- * scheduleEnv), with SDK endpoints pointed at the local components.
+ * scheduleEnv), with SDK endpoints pointed at the local components, and the SMS simulator's:
+ * PROVIDER_SIMULATOR_URL (its base URL, for the simulator adapter) and, when given,
+ * PROVIDER_SIMULATOR_CALLBACK_SECRET (what its callbacks are signed with, per account:
+ * see simulatorAccountSecret in @qunfa/providers).
  */
 export function functionEnvironment({
   region,
@@ -24,6 +28,7 @@ export function functionEnvironment({
   sqsEndpoint,
   schedulerUrl,
   simulatorUrl,
+  simulatorCallbackSecret,
   tables,
   queues,
 }: {
@@ -34,6 +39,7 @@ export function functionEnvironment({
   sqsEndpoint: string;
   schedulerUrl: string;
   simulatorUrl: string;
+  simulatorCallbackSecret?: string;
   tables: Readonly<Record<TableId, string>>;
   queues: Readonly<Record<QueueId, Pick<LocalQueueAddress, 'url' | 'arn'>>>;
 }): Record<string, string> {
@@ -52,7 +58,8 @@ export function functionEnvironment({
     [scheduleEnv.group]: scheduleGroup.name,
     [scheduleEnv.roleArn]: `arn:aws:iam::${localAccountId}:role/qunfa-${stage}-scheduler`,
     [scheduleEnv.targetArn]: queues[scheduleGroup.targetQueue].arn,
-    PROVIDER_SIMULATOR_URL: simulatorUrl,
+    [simulatorEnvNames.url]: simulatorUrl,
+    ...(simulatorCallbackSecret === undefined ? {} : { [simulatorEnvNames.callbackSecret]: simulatorCallbackSecret }),
     QUNFA_STAGE: stage,
     LOG_LEVEL: logLevel,
   };

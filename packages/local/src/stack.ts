@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,7 +19,7 @@ import { type QueuePollers, startQueuePollers } from './pollers';
 import { assertPortsFree } from './ports';
 import { recordOf, recordOfAsync } from './records';
 import { type LocalScheduler, startLocalScheduler } from './scheduler';
-import { type ProviderSimulator, startProviderSimulator } from './simulator';
+import { type ProviderSimulator, type SimulatorConfigPatch, startProviderSimulator } from './simulator';
 import { ensureQueues, type LocalQueue, type LocalSqs, startLocalSqs } from './sqs';
 
 // The whole system on one machine: DynamoDB Local, SQS (fauxqs), the scheduler, the SMS
@@ -46,6 +47,13 @@ export interface LocalStackOptions {
   now?: () => Date;
   /** Idle long-poll of the queue pollers, in seconds (Lambda uses 20; small stops faster). */
   pollerIdleWaitSeconds?: number;
+  /**
+   * The SMS simulator's start configuration (see simulator/config.ts); PUT /admin/config
+   * changes it at runtime. Unless set here, its callbacks go to this stack's API
+   * (/callbacks/simulator/{account}) signed with a secret made at start and given to the
+   * handlers as PROVIDER_SIMULATOR_CALLBACK_SECRET.
+   */
+  simulator?: SimulatorConfigPatch;
   logger?: LocalLogger;
 }
 
@@ -108,6 +116,7 @@ async function start({
   rootDir = repoRoot,
   now,
   pollerIdleWaitSeconds,
+  simulator: simulatorConfig = {},
   logger = createLogger({ component: 'local', level: logLevel }),
 }: LocalStackOptions): Promise<LocalStack> {
   const startedAt = Date.now();
@@ -124,6 +133,7 @@ async function start({
   const stateDir = (name: (typeof stateFolders)[number]) => join(scratchDir ?? dataDir, name);
 
   const stack = new Stoppable(logger);
+  const simulatorSecret = simulatorConfig.callbacks?.secret ?? randomBytes(24).toString('hex');
   try {
     // The JVM takes seconds; everything that does not need it starts meanwhile.
     const settled = await Promise.allSettled([
@@ -139,7 +149,11 @@ async function start({
         startLocalSqs({ port: port.sqs, dataDir: persist ? stateDir('sqs') : undefined, region }),
       ),
       stack.start('simulator', () =>
-        startProviderSimulator({ port: port.simulator, logger: logger.child('simulator') }),
+        startProviderSimulator({
+          port: port.simulator,
+          config: { ...simulatorConfig, callbacks: { ...simulatorConfig.callbacks, secret: simulatorSecret } },
+          logger: logger.child('simulator'),
+        }),
       ),
     ]);
     const dynamodb = valueOrThrow(settled[0]);
@@ -173,6 +187,7 @@ async function start({
       sqsEndpoint: sqs.endpoint,
       schedulerUrl: scheduler.url,
       simulatorUrl: simulator.url,
+      simulatorCallbackSecret: simulatorSecret,
       tables,
       queues,
     });
@@ -215,6 +230,10 @@ async function start({
       }),
     );
     components = { dynamodb, sqs, pollers, scheduler, simulator, gateway };
+    // The API's address is known only now: the simulator's receipts and replies go to it.
+    if (simulatorConfig.callbacks?.url === undefined) {
+      simulator.configure({ callbacks: { url: `${gateway.url}/callbacks/simulator/{account}` } });
+    }
 
     await writeStateFile({
       stateFile,

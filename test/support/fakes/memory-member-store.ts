@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type Campaign,
   ConflictError,
   type ImportJob,
   type ImportPartStore,
@@ -12,6 +13,8 @@ import {
   type OptOutStore,
   type RecordPage,
   type RecordStore,
+  type RunCounters,
+  type RunStore,
   type SavedSegment,
   type SavedTemplate,
   type SegmentDeps,
@@ -20,6 +23,7 @@ import {
   ValidationError,
   type VersionedRecord,
 } from '@qunfa/domain';
+import { MemoryRunCounters, MemoryRunStore } from './memory-campaign-stores';
 
 /**
  * In-memory MemberStore and OptOutStore for domain and API unit tests. The DynamoDB stores
@@ -205,14 +209,21 @@ export interface TestStores extends MemberDeps, SegmentDeps, TemplateDeps {
   readonly imports: RecordStore<ImportJob>;
   readonly parts: ImportPartStore;
   readonly tagJobs: RecordStore<TagJob>;
+  readonly campaigns: RecordStore<Campaign>;
+  readonly runs: RunStore;
+  readonly runCounters: RunCounters;
 }
 
 export function memoryStores(now?: () => Date): TestStores {
+  const deps = memoryMemberDeps(now);
   return {
-    ...memoryMemberDeps(now),
+    ...deps,
     imports: new MemoryRecordStore<ImportJob>(),
     parts: new MemoryImportPartStore(),
     tagJobs: new MemoryRecordStore<TagJob>(),
     templates: new MemoryRecordStore<SavedTemplate>(),
+    campaigns: new MemoryRecordStore<Campaign>(),
+    runs: new MemoryRunStore(),
+    runCounters: new MemoryRunCounters(deps.now),
   };
 }

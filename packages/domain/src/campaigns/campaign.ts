@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { type SendWindow, sendWindow } from '../compliance/quiet-hours';
 import { messageCategories } from '../compliance/suppression';
 import { memberId } from '../members/member';
 import { segmentDefinition } from '../segments/definition';
@@ -96,7 +97,11 @@ export const campaignContent = z
   .superRefine((content, ctx) => {
     if (content.variants === undefined) return;
     if (content.values !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: 'with variants, give the values on each variant' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: 'with variants, give the values on each variant',
+      });
     }
     const seen = new Set<string>();
     content.variants.forEach((variant, i) => {
@@ -161,26 +166,54 @@ export function isRecurring(campaign: { readonly schedule: CampaignSchedule }): 
 
 // ── send window, throttle, budget ─────────────────────────────────────────────────────
 
-const clockTime = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, 'a time of day such as 09:00');
-
 export const sendWindowPolicies = ['hold', 'drop'] as const;
+export type SendWindowPolicy = (typeof sendWindowPolicies)[number];
 
 /**
- * When messages may leave, in the member's time zone (else the tenant's). A message that
- * falls outside is held until the window opens, or dropped (suppressed as quiet_hours). The
- * sender enforces it; the campaign only states it.
+ * When the campaign's messages may leave, on the member's wall clock (their zone, else the
+ * tenant's): the hours of the compliance module's send window, and what happens to a message
+ * that falls outside them: `hold` until the window opens, or `drop` (suppressed as
+ * quiet_hours). The sender enforces it; the campaign states it.
  */
-export const sendWindow = z
+export const campaignSendWindow = z
   .strictObject({
-    start: clockTime.default('09:00'),
-    end: clockTime.default('20:00'),
-    outside: z.enum(sendWindowPolicies).default('hold'),
+    start: sendWindow.shape.start,
+    end: sendWindow.shape.end,
+    outside: z.enum(sendWindowPolicies),
   })
-  .refine((window) => window.start < window.end, { path: ['end'], message: 'end must be later than start' });
-export type SendWindow = z.output<typeof sendWindow>;
+  .superRefine(({ start, end }, ctx) => {
+    const hours = sendWindow.safeParse({ start, end });
+    if (hours.success) return;
+    for (const issue of hours.error.issues)
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
+export type CampaignSendWindow = z.output<typeof campaignSendWindow>;
 
-/** The send window of a campaign that states none (ARCHITECTURE.md: 09:00–20:00, held). */
-export const defaultSendWindow: SendWindow = { start: '09:00', end: '20:00', outside: 'hold' };
+/** What a merchant writes: what is left out is the tenant's hours (on a change: as it was), held. */
+const sendWindowInput = z.strictObject({
+  start: sendWindow.shape.start.exactOptional(),
+  end: sendWindow.shape.end.exactOptional(),
+  outside: z.enum(sendWindowPolicies).exactOptional(),
+});
+export type SendWindowInput = z.output<typeof sendWindowInput>;
+
+/**
+ * The campaign's window: what is given, the rest from `fallback` (the tenant's hours for a
+ * new campaign, the current window for a change), and `hold` when neither says.
+ */
+export function resolveSendWindow({
+  given,
+  fallback,
+}: {
+  given: SendWindowInput | undefined;
+  fallback: SendWindow & { readonly outside?: SendWindowPolicy };
+}): CampaignSendWindow {
+  return {
+    start: given?.start ?? fallback.start,
+    end: given?.end ?? fallback.end,
+    outside: given?.outside ?? fallback.outside ?? 'hold',
+  };
+}
 
 /** A cap below the provider's rate: the sender sends at the lower of the two. */
 export const campaignThrottle = z.strictObject({
@@ -189,7 +222,11 @@ export const campaignThrottle = z.strictObject({
 
 /** The most the campaign may cost per run; the sender stops claiming when it is spent. */
 export const campaignBudget = z.strictObject({
-  amount: decimalAmount.refine((amount) => Number(amount) > 0, 'more than 0'),
+  amount: decimalAmount.refine((amount) => Number(amount) > 0, {
+    message: 'more than 0',
+    // Only for a well-formed amount: after the format's message it would only repeat it.
+    when: (payload) => payload.issues.length === 0,
+  }),
   currency: currencyCode,
 });
 
@@ -201,38 +238,49 @@ const fieldShape = {
   audience: campaignAudience,
   content: campaignContent,
   schedule: campaignSchedule,
-  sendWindow,
+  sendWindow: campaignSendWindow,
   throttle: campaignThrottle,
   /** Members held back as a control group (a deterministic hash), whole percent. */
   holdoutPercent: z.number().int().min(0).max(campaignLimits.maxHoldoutPercent),
   budget: campaignBudget,
 };
 
-/** POST /campaigns. `sendWindow` defaults to the tenant's (09:00–20:00, held). */
+/** POST /campaigns. The send window's hours default to the tenant's (09:00–20:00 unless set), held. */
 export const campaignInput = z.strictObject({
   ...fieldShape,
-  sendWindow: fieldShape.sendWindow.exactOptional(),
+  sendWindow: sendWindowInput.exactOptional(),
   throttle: fieldShape.throttle.exactOptional(),
   holdoutPercent: fieldShape.holdoutPercent.default(0),
   budget: fieldShape.budget.exactOptional(),
 });
 export type CampaignInput = z.output<typeof campaignInput>;
 
-/** PATCH /campaigns/{id} (drafts only): what is given replaces; `null` removes throttle or budget. */
+/**
+ * PATCH /campaigns/{id} (drafts only): what is given replaces the field (the send window's
+ * hours left out stay as they were); `null` removes throttle or budget.
+ */
 export const campaignPatch = z.strictObject({
   name: fieldShape.name.exactOptional(),
   category: fieldShape.category.exactOptional(),
   audience: fieldShape.audience.exactOptional(),
   content: fieldShape.content.exactOptional(),
   schedule: fieldShape.schedule.exactOptional(),
-  sendWindow: fieldShape.sendWindow.exactOptional(),
+  sendWindow: sendWindowInput.exactOptional(),
   throttle: fieldShape.throttle.nullable().exactOptional(),
   holdoutPercent: fieldShape.holdoutPercent.exactOptional(),
   budget: fieldShape.budget.nullable().exactOptional(),
 });
 export type CampaignPatch = z.output<typeof campaignPatch>;
 
-export const campaignStates = ['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled', 'failed'] as const;
+export const campaignStates = [
+  'draft',
+  'scheduled',
+  'running',
+  'paused',
+  'completed',
+  'cancelled',
+  'failed',
+] as const;
 export type CampaignState = (typeof campaignStates)[number];
 
 /** A campaign as stored (campaigns table, kind CAMPAIGN): read stored items back through this. */

@@ -1,34 +1,29 @@
 import * as z from 'zod';
-import { type VariantId, variantIds } from './campaign';
 
 // The counters of a campaign run: how many members were targeted, suppressed (by reason),
 // queued and sent, and how their messages ended. The segmenter and the sender add to them
-// once per batch (never once per message), through the RunCounters port; the DynamoDB adapter
+// once per batch (never once per message) through the RunCounters port; the DynamoDB adapter
 // spreads each run's counters over shards so no key takes every batch's write.
+//
+// Deltas are a flat map from counter key to increment. A key is a counter, optionally under a
+// variant; totals and variants are separate keys, each written by whoever counts:
+//   targeted | queued | sent | failed | unknown | delivered | undelivered
+//   suppressed.<reason>                         (opted_out, no_consent, holdout, capped, …)
+//   variant.<variantId>.<counter>               (variant.A.queued)
+//   variant.<variantId>.suppressed[.<reason>]   (variant.B.suppressed.capped)
 //
 // Each member is counted once in each stage it reaches:
 // - `targeted`: in the run's audience (segmenter);
 // - `suppressed.<reason>`: gets no message (segmenter: opted_out, no_consent, invalid_phone,
 //   holdout; sender at claim time: opted_out, no_consent, capped, quiet_hours (a `drop`
-//   window), missing_variable);
+//   window), missing_variable, …);
 // - `queued`: handed to the send queue (segmenter);
 // - exactly one outcome of the provider call (sender): `sent` (accepted), `failed` (refused,
 //   or retries exhausted, never accepted) or `unknown` (an ambiguous timeout);
-// - later, from receipts: `delivered`, or `undelivered` for a message accepted then reported
-//   failed. A receipt that settles an `unknown` adds `unknown: -1` and `sent: +1` first.
-// So `remaining` (still to be sent) is targeted − suppressed − sent − failed − unknown, and at
-// the end targeted = suppressed + delivered + failed + undelivered + unknown + awaiting receipt.
-
-export const runSuppressionReasons = [
-  'opted_out',
-  'no_consent',
-  'invalid_phone',
-  'holdout',
-  'missing_variable',
-  'capped',
-  'quiet_hours',
-] as const;
-export type RunSuppressionReason = (typeof runSuppressionReasons)[number];
+// - later, from receipts: `delivered`, or `undelivered` for a message accepted and then
+//   reported failed. A receipt that settles an `unknown` adds `unknown: -1, sent: 1` first.
+// So still to be sent = targeted − suppressed − sent − failed − unknown, and once a run is
+// done, targeted = suppressed + delivered + failed + undelivered + unknown + awaiting receipt.
 
 export const runCounterNames = [
   'targeted',
@@ -41,36 +36,45 @@ export const runCounterNames = [
 ] as const;
 export type RunCounterName = (typeof runCounterNames)[number];
 
-export interface RunCounts {
-  readonly targeted: number;
-  readonly queued: number;
-  readonly sent: number;
-  readonly failed: number;
-  readonly unknown: number;
-  readonly delivered: number;
-  readonly undelivered: number;
-  readonly suppressed: Readonly<Record<RunSuppressionReason, number>>;
+/** The reasons every progress report lists, zero or not; other reasons appear when counted. */
+export const runSuppressionReasons = [
+  'opted_out',
+  'no_consent',
+  'invalid_phone',
+  'holdout',
+  'missing_variable',
+  'capped',
+  'quiet_hours',
+] as const;
+export type RunSuppressionReason = (typeof runSuppressionReasons)[number];
+
+const keyPattern = new RegExp(
+  `^(?:variant\\.([A-Za-z0-9_-]{1,20})\\.)?(?:(${runCounterNames.join('|')})|suppressed(?:\\.([a-z][a-z_]{0,39}))?)$`,
+);
+
+export const runCounterKey = z
+  .string()
+  .regex(
+    keyPattern,
+    'a counter (targeted, queued, sent, …, suppressed.<reason>), optionally after variant.<id>.',
+  );
+
+/** One batch's increments. Negative only to move a member between outcomes (see above). */
+export const runDeltas = z.record(runCounterKey, z.number().int().min(-1_000_000_000).max(1_000_000_000));
+export type RunDeltas = Readonly<Record<string, number>>;
+
+export interface RunCounts extends Readonly<Record<RunCounterName, number>> {
+  readonly suppressed: {
+    readonly total: number;
+    /** Every reason of runSuppressionReasons, and any other reason counted. */
+    readonly byReason: Readonly<Record<string, number>>;
+  };
 }
-
-const increment = z.number().int().min(-1_000_000_000).max(1_000_000_000);
-
-/**
- * One batch's increments for one variant (absent: members in no variant: a campaign with one
- * template, or held out before a variant was assigned). Negative only to move a member
- * between outcomes (see above).
- */
-export const runDelta = z.strictObject({
-  variantId: z.enum(variantIds).exactOptional(),
-  counts: z.partialRecord(z.enum(runCounterNames), increment).exactOptional(),
-  suppressed: z.partialRecord(z.enum(runSuppressionReasons), increment).exactOptional(),
-});
-export type RunDelta = z.output<typeof runDelta>;
 
 /** What the counters of a run say, summed over their shards. */
 export interface RunTally {
-  /** Every member of the run, in a variant or not. */
   readonly total: RunCounts;
-  readonly byVariant: Readonly<Partial<Record<VariantId, RunCounts>>>;
+  readonly byVariant: Readonly<Record<string, RunCounts>>;
   /** When the first and the latest batch were counted (absent before any). */
   readonly firstAt?: string;
   readonly lastAt?: string;
@@ -81,66 +85,58 @@ export interface RunTally {
  * aggregated; concurrent adds never lose one. `read` sums every shard.
  */
 export interface RunCounters {
-  add(tenantId: string, campaignId: string, runId: string, deltas: readonly RunDelta[]): Promise<void>;
+  add(tenantId: string, campaignId: string, runId: string, deltas: RunDeltas): Promise<void>;
   read(tenantId: string, campaignId: string, runId: string): Promise<RunTally>;
 }
 
-export function zeroCounts(): RunCounts {
-  return {
-    targeted: 0,
-    queued: 0,
-    sent: 0,
-    failed: 0,
-    unknown: 0,
-    delivered: 0,
-    undelivered: 0,
-    suppressed: {
-      opted_out: 0,
-      no_consent: 0,
-      invalid_phone: 0,
-      holdout: 0,
-      missing_variable: 0,
-      capped: 0,
-      quiet_hours: 0,
-    },
-  };
+/** The key of a counter: `sent`, `suppressed.capped`, `variant.A.sent`, `variant.A.suppressed.capped`. */
+export function runCounterKeyOf({
+  variantId,
+  counter,
+  reason,
+}: {
+  variantId?: string | undefined;
+  counter: RunCounterName | 'suppressed';
+  reason?: string | undefined;
+}): string {
+  const name = counter === 'suppressed' && reason !== undefined ? `suppressed.${reason}` : counter;
+  return variantId === undefined ? name : `variant.${variantId}.${name}`;
 }
 
 /**
- * The key of each counter in a flat map (`sent`, `suppressed.capped`, with `A:` before a
- * variant's): how adapters store them as attributes and how a shard's values are read back.
+ * The deltas checked (400-style ValidationError paths are the adapter's to give; this throws
+ * a ZodError for a key no reader would understand) with zeros and empty deltas dropped.
  */
-export function counterKey({
-  variantId,
-  counter,
-}: {
-  variantId?: VariantId | undefined;
-  counter: CounterKey;
-}): string {
-  return variantId === undefined ? counter : `${variantId}:${counter}`;
+export function cleanDeltas(deltas: RunDeltas): Map<string, number> {
+  const parsed = runDeltas.parse(deltas);
+  return new Map(Object.entries(parsed).filter(([, by]) => by !== 0));
 }
 
-/** The increments of `deltas` as a flat map of counter keys (zeros and repeats merged). */
-export function flattenDeltas(deltas: readonly RunDelta[]): Map<string, number> {
-  const flat = new Map<string, number>();
-  const add = (key: string, by: number | undefined): void => {
-    if (by === undefined || by === 0) return;
-    const next = (flat.get(key) ?? 0) + by;
-    if (next === 0) flat.delete(key);
-    else flat.set(key, next);
+interface MutableCounts {
+  counters: Record<RunCounterName, number>;
+  suppressed: Map<string, number>;
+  unreasoned: number;
+}
+
+function emptyCounts(): MutableCounts {
+  return {
+    counters: { targeted: 0, queued: 0, sent: 0, failed: 0, unknown: 0, delivered: 0, undelivered: 0 },
+    suppressed: new Map(runSuppressionReasons.map((reason) => [reason, 0])),
+    unreasoned: 0,
   };
-  for (const delta of deltas) {
-    for (const counter of runCounterNames) {
-      add(counterKey({ variantId: delta.variantId, counter }), delta.counts?.[counter]);
-    }
-    for (const reason of runSuppressionReasons) {
-      add(counterKey({ variantId: delta.variantId, counter: `suppressed.${reason}` }), delta.suppressed?.[reason]);
-    }
-  }
-  return flat;
 }
 
-/** Sums flat counter maps (one per shard) back into a tally; unknown keys are ignored. */
+function frozen(counts: MutableCounts): RunCounts {
+  const byReason = Object.fromEntries(counts.suppressed);
+  const total = [...counts.suppressed.values()].reduce((sum, n) => sum + n, counts.unreasoned);
+  return { ...counts.counters, suppressed: { total, byReason } };
+}
+
+export function zeroCounts(): RunCounts {
+  return frozen(emptyCounts());
+}
+
+/** Sums flat counter maps (one per shard) into a tally; keys no reader knows are ignored. */
 export function tallyOf({
   shards,
   firstAt,
@@ -150,54 +146,34 @@ export function tallyOf({
   firstAt?: string | undefined;
   lastAt?: string | undefined;
 }): RunTally {
-  const total = mutableCounts();
-  const byVariant = new Map<VariantId, MutableCounts>();
-  const counters: { key: CounterKey; add: (counts: MutableCounts, value: number) => void }[] = [
-    ...runCounterNames.map((name) => ({
-      key: name,
-      add: (counts: MutableCounts, value: number) => {
-        counts[name] += value;
-      },
-    })),
-    ...runSuppressionReasons.map((reason) => ({
-      key: `suppressed.${reason}` as const,
-      add: (counts: MutableCounts, value: number) => {
-        counts.suppressed[reason] += value;
-      },
-    })),
-  ];
+  const total = emptyCounts();
+  const byVariant = new Map<string, MutableCounts>();
   for (const shard of shards) {
-    for (const variantId of [undefined, ...variantIds]) {
-      for (const { key, add } of counters) {
-        const value = shard.get(counterKey({ variantId, counter: key }));
-        if (value === undefined) continue;
-        add(total, value);
-        if (variantId === undefined) continue;
-        const counts = byVariant.get(variantId) ?? mutableCounts();
+    for (const [key, value] of shard) {
+      const match = keyPattern.exec(key);
+      if (!match) continue;
+      const [, variantId, counter, reason] = match;
+      let counts = total;
+      if (variantId !== undefined) {
+        counts = byVariant.get(variantId) ?? emptyCounts();
         byVariant.set(variantId, counts);
-        add(counts, value);
+      }
+      if (counter !== undefined) {
+        const name = runCounterNames.find((known) => known === counter);
+        if (name) counts.counters[name] += value;
+      } else if (reason !== undefined) {
+        counts.suppressed.set(reason, (counts.suppressed.get(reason) ?? 0) + value);
+      } else {
+        counts.unreasoned += value;
       }
     }
   }
   return {
-    total,
-    byVariant: Object.fromEntries(byVariant),
+    total: frozen(total),
+    byVariant: Object.fromEntries(
+      [...byVariant].sort(([a], [b]) => a.localeCompare(b)).map(([id, c]) => [id, frozen(c)]),
+    ),
     ...(firstAt === undefined ? {} : { firstAt }),
     ...(lastAt === undefined ? {} : { lastAt }),
   };
-}
-
-type CounterKey = RunCounterName | `suppressed.${RunSuppressionReason}`;
-
-type MutableCounts = { -readonly [K in RunCounterName]: number } & {
-  suppressed: Record<RunSuppressionReason, number>;
-};
-
-function mutableCounts(): MutableCounts {
-  const zero = zeroCounts();
-  return { ...zero, suppressed: { ...zero.suppressed } };
-}
-
-export function suppressedTotal(counts: RunCounts): number {
-  return runSuppressionReasons.reduce((sum, reason) => sum + counts.suppressed[reason], 0);
 }

@@ -38,7 +38,7 @@ const fields: readonly Field[] = [
 
 const itemPattern = /^(\*|[0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?(?:\/(\d+))?$/;
 
-function valueOf(token: string, field: Field): number | undefined {
+function fieldValue(token: string, field: Field): number | undefined {
   if (/^\d+$/.test(token)) {
     const value = Number(token);
     return value >= field.min && value <= field.max ? value : undefined;
@@ -60,11 +60,11 @@ function fieldProblem(text: string, field: Field): string | undefined {
     if (step !== undefined && (Number(step) < 1 || Number(step) > field.max)) {
       return `step ${step} in the ${field.label} field must be between 1 and ${field.max}`;
     }
-    const first = start === '*' ? field.min : valueOf(start, field);
+    const first = start === '*' ? field.min : fieldValue(start, field);
     if (first === undefined)
       return `"${start}" is not valid in the ${field.label} field (${field.min}–${field.max})`;
     if (end === undefined) continue;
-    const last = valueOf(end, field);
+    const last = fieldValue(end, field);
     if (last === undefined)
       return `"${end}" is not valid in the ${field.label} field (${field.min}–${field.max})`;
     if (first > last) return `the range ${start}-${end} in the ${field.label} field runs backwards`;

@@ -1,26 +1,38 @@
 import { ConflictError } from '../shared/errors';
 import { type Campaign, type CampaignState, isRecurring } from './campaign';
 
-// The campaign lifecycle, as one table:
+// The campaign lifecycle, as one table (campaignMoves):
 //
-//   draft ──schedule──▶ scheduled ──start──▶ running ──complete──▶ completed
-//                         ▲   │                │ │                  (recurring: back to scheduled)
-//                         │   └──pause──┐ ┌─pause┘ └──fail──▶ failed
-//                         │           paused
-//                         └──resume───┘  (resume returns to the state it was paused from)
-//   scheduled | running | paused ──cancel──▶ cancelled
+//   draft ─schedule─▶ scheduled ─start─▶ running ─complete─▶ completed
+//                       │  ▲               │  ▲      (a recurring campaign: back to scheduled)
+//                 pause │  │ resume  pause │  │ resume
+//                       ▼  │               ▼  │
+//                      paused             paused     (resume returns where the pause came from)
+//
+//   scheduled | running | paused ─cancel─▶ cancelled
+//   scheduled (a one-time start missed) | running | paused ─fail─▶ failed
 //
 // A recurring campaign stays `scheduled` between runs: each fire starts a run, and
 // completing the run returns the campaign to `scheduled`. Every other move is refused with a
 // ConflictError (409) naming the state and the action, and nothing changes.
 
-export const campaignActions = ['schedule', 'start', 'pause', 'resume', 'complete', 'fail', 'cancel'] as const;
+export const campaignActions = [
+  'schedule',
+  'start',
+  'pause',
+  'resume',
+  'complete',
+  'fail',
+  'cancel',
+] as const;
 export type CampaignAction = (typeof campaignActions)[number];
 
 /**
  * Where each action leads from each state it is allowed in. Two targets depend on the
  * campaign: `resume` returns to `pausedFrom`; `complete` leads to `completed`, or back to
- * `scheduled` for a recurring campaign awaiting its next fire.
+ * `scheduled` for a recurring campaign awaiting its next fire (still `paused`, resuming into
+ * `scheduled`, when it was paused). `start`, `complete` and `fail` are the system's moves (a
+ * start message, the end of a run); the API offers the others.
  */
 export const campaignMoves: Readonly<
   Record<CampaignAction, Partial<Record<CampaignState, CampaignState | 'paused-from' | 'next-run-or-done'>>>
@@ -30,9 +42,10 @@ export const campaignMoves: Readonly<
   start: { scheduled: 'running' },
   pause: { scheduled: 'paused', running: 'paused' },
   resume: { paused: 'paused-from' },
-  complete: { running: 'next-run-or-done' },
+  // A run can end while its campaign is paused (every message was claimed before the pause).
+  complete: { running: 'next-run-or-done', paused: 'next-run-or-done' },
   // A one-time campaign whose start was missed fails from `scheduled`.
-  fail: { scheduled: 'failed', running: 'failed' },
+  fail: { scheduled: 'failed', running: 'failed', paused: 'failed' },
   cancel: { scheduled: 'cancelled', running: 'cancelled', paused: 'cancelled' },
 };
 
@@ -75,10 +88,19 @@ export function transition({
   }
   if (target === 'paused-from') return { ...rest, state: pausedFrom ?? 'scheduled', updatedAt: at };
   if (target === 'next-run-or-done') {
-    return { ...rest, state: isRecurring(campaign) ? 'scheduled' : 'completed', updatedAt: at };
+    if (!isRecurring(campaign)) return { ...rest, state: 'completed', updatedAt: at };
+    // A recurring campaign paused during a run stays paused, and resumes into waiting for its next fire.
+    if (campaign.state === 'paused')
+      return { ...rest, state: 'paused', pausedFrom: 'scheduled', updatedAt: at };
+    return { ...rest, state: 'scheduled', updatedAt: at };
   }
   if (target === 'failed') {
-    return { ...rest, state: 'failed', failure: { reason: failure ?? 'failed', at: now.toISOString() }, updatedAt: at };
+    return {
+      ...rest,
+      state: 'failed',
+      failure: { reason: failure ?? 'failed', at: now.toISOString() },
+      updatedAt: at,
+    };
   }
   return { ...rest, state: target, updatedAt: at };
 }

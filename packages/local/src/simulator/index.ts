@@ -1,11 +1,19 @@
 // The SMS provider simulator, reached over HTTP like a real provider.
 
-export { type Encoding, estimateParts, type PartsEstimate } from './parts';
+export type { CallbackResult, CallbackStats } from './callbacks';
+export {
+  applyConfigPatch,
+  defaultSimulatorConfig,
+  type SimulatorConfig,
+  type SimulatorConfigPatch,
+  simulatorConfig,
+  simulatorConfigPatch,
+} from './config';
+export type { MessageCounts, MessageFate, MessageFilter, SimulatedMessage } from './message-log';
 export {
   type ProviderSimulator,
   type ProviderSimulatorHealth,
   type ProviderSimulatorOptions,
-  type ReceivedMessage,
-  sendMessageRequest,
+  type ReplyInput,
   startProviderSimulator,
 } from './provider-simulator';

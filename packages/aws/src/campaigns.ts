@@ -1,0 +1,253 @@
+import { randomInt } from 'node:crypto';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type Campaign,
+  type CampaignDeps,
+  type CampaignRun,
+  campaign,
+  campaignRun,
+  cleanDeltas,
+  type RecordPage,
+  type RunCounters,
+  type RunDeltas,
+  type RunStore,
+  type RunTally,
+  type SchedulerPort,
+  tallyOf,
+  ValidationError,
+} from '@qunfa/domain';
+import { ConfigError, type FunctionConfig } from './config';
+import { DynamoRecordStore } from './dynamo/record-store';
+import { memberDeps } from './members';
+import { EventBridgeScheduler } from './scheduler/event-bridge-scheduler';
+import { templateStore } from './templates';
+
+// Campaigns, their runs and the runs' counters on DynamoDB (docs/data-model.md):
+//
+// | item          | table     | pk                                         | sk                     |
+// | campaign      | campaigns | `<tenant>#CAMPAIGN`                        | `<campaignId>`         |
+// | run           | campaigns | `<tenant>#RUN`                             | `<campaignId>#<runId>` |
+// | run counters  | metrics   | `<tenant>#RUN#<campaignId>#<runId>#<0–9>`  | `COUNTS`               |
+//
+// Campaigns and runs change a few times per run at most: one key per kind and tenant is far
+// from any limit. Run ids sort by scheduled time, so a campaign's runs, newest first, are
+// one Query on the sort-key prefix. Counters take one write per batch from every sender at
+// once: at 5,000 messages/s in batches of 100 that is 50 writes/s, spread over ten shard keys
+// (5 writes/s each, far under the 1,000 a partition takes), and a read is one BatchGetItem.
+
+/** Campaigns: campaigns table, kind CAMPAIGN, read back through `campaign`. */
+export function campaignStore({
+  client,
+  tableName,
+}: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): DynamoRecordStore<Campaign> {
+  return new DynamoRecordStore({ client, tableName, kind: 'CAMPAIGN', schema: campaign, label: 'Campaign' });
+}
+
+/** Runs: campaigns table, kind RUN, id `<campaignId>#<runId>`, read back through `campaignRun`. */
+export class DynamoRunStore implements RunStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #records: DynamoRecordStore<CampaignRun>;
+
+  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#client = client;
+    this.#tableName = tableName;
+    this.#records = new DynamoRecordStore({
+      client,
+      tableName,
+      kind: 'RUN',
+      schema: campaignRun,
+      label: 'Run',
+    });
+  }
+
+  get(tenantId: string, campaignId: string, runId: string): Promise<CampaignRun | undefined> {
+    return this.#records.get(tenantId, `${campaignId}#${runId}`);
+  }
+
+  create(tenantId: string, run: CampaignRun): Promise<void> {
+    return this.#records.create(tenantId, `${run.campaignId}#${run.runId}`, run);
+  }
+
+  replace(tenantId: string, run: CampaignRun, expectedUpdatedAt: string): Promise<void> {
+    return this.#records.replace(tenantId, `${run.campaignId}#${run.runId}`, run, expectedUpdatedAt);
+  }
+
+  delete(tenantId: string, campaignId: string, runId: string): Promise<boolean> {
+    return this.#records.delete(tenantId, `${campaignId}#${runId}`);
+  }
+
+  async list(
+    tenantId: string,
+    campaignId: string,
+    { limit, cursor }: { limit: number; cursor?: string },
+  ): Promise<RecordPage<CampaignRun>> {
+    const pk = `${tenantId}#RUN`;
+    const prefix = `${campaignId}#`;
+    const start = cursor === undefined ? undefined : decodeCursor(cursor, prefix);
+    const page = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(start === undefined ? {} : { ExclusiveStartKey: { pk, sk: start } }),
+      }),
+    );
+    const items = (page.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => campaignRun.parse(rest));
+    const last = page.LastEvaluatedKey?.sk;
+    return typeof last === 'string' ? { items, cursor: Buffer.from(last).toString('base64url') } : { items };
+  }
+}
+
+function decodeCursor(cursor: string, prefix: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith(prefix) || Buffer.from(text).toString('base64url') !== cursor) {
+    throw new ValidationError([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
+  }
+  return text;
+}
+
+/** Shards per run: ten keys take a run's batches at any provider rate qunfa is sized for. */
+export const runCounterShards = 10;
+
+const countsSortKey = 'COUNTS';
+
+/**
+ * RunCounters on the metrics table: each add goes to one shard, chosen at random, as a single
+ * UpdateItem that ADDs every delta of the batch (atomic, so concurrent adds never lose one)
+ * and stamps the first and latest time counted; a read fetches the ten shards in one
+ * BatchGetItem and sums them.
+ */
+export class DynamoRunCounters implements RunCounters {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #now: () => Date;
+  readonly #shard: () => number;
+
+  constructor({
+    client,
+    tableName,
+    now = () => new Date(),
+    shard = () => randomInt(runCounterShards),
+  }: {
+    client: DynamoDBDocumentClient;
+    tableName: string;
+    now?: () => Date;
+    /** Which shard an add goes to (tests pin it). */
+    shard?: () => number;
+  }) {
+    this.#client = client;
+    this.#tableName = tableName;
+    this.#now = now;
+    this.#shard = shard;
+  }
+
+  #pk(tenantId: string, campaignId: string, runId: string, shard: number): string {
+    return `${tenantId}#RUN#${campaignId}#${runId}#${shard}`;
+  }
+
+  async add(tenantId: string, campaignId: string, runId: string, deltas: RunDeltas): Promise<void> {
+    const increments = [...cleanDeltas(deltas)];
+    if (increments.length === 0) return;
+    // Counter keys hold dots (`variant.A.sent`): always through placeholders, never as paths.
+    const names: Record<string, string> = { '#first': 'firstAt', '#last': 'lastAt' };
+    const values: Record<string, unknown> = { ':now': this.#now().toISOString() };
+    const adds = increments.map(([key, by], i) => {
+      names[`#c${i}`] = key;
+      values[`:c${i}`] = by;
+      return `#c${i} :c${i}`;
+    });
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: { pk: this.#pk(tenantId, campaignId, runId, this.#shard()), sk: countsSortKey },
+        UpdateExpression: `ADD ${adds.join(', ')} SET #first = if_not_exists(#first, :now), #last = :now`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async read(tenantId: string, campaignId: string, runId: string): Promise<RunTally> {
+    let keys: Record<string, unknown>[] = Array.from({ length: runCounterShards }, (_, shard) => ({
+      pk: this.#pk(tenantId, campaignId, runId, shard),
+      sk: countsSortKey,
+    }));
+    const items: Record<string, unknown>[] = [];
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 25));
+      if (attempt > 5) throw new Error(`Run counters of ${runId}: shards stayed unprocessed.`);
+      const answer = await this.#client.send(
+        new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys } } }),
+      );
+      items.push(...(answer.Responses?.[this.#tableName] ?? []));
+      keys = answer.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
+    }
+    let firstAt: string | undefined;
+    let lastAt: string | undefined;
+    const shards = items.map((item) => {
+      const counts = new Map<string, number>();
+      for (const [key, value] of Object.entries(item)) {
+        if (key === 'firstAt' && typeof value === 'string')
+          firstAt = firstAt && firstAt < value ? firstAt : value;
+        else if (key === 'lastAt' && typeof value === 'string')
+          lastAt = lastAt && lastAt > value ? lastAt : value;
+        else if (typeof value === 'number') counts.set(key, value);
+      }
+      return counts;
+    });
+    return tallyOf({ shards, firstAt, lastAt });
+  }
+}
+
+/**
+ * Campaign use-case dependencies on DynamoDB: campaigns and runs (campaigns table), run
+ * counters (metrics table), templates and segments for references, and the scheduler
+ * (EventBridge Scheduler in the function's schedule group, targeting the start queue).
+ */
+export function campaignDeps({
+  client,
+  config,
+  scheduler,
+}: {
+  client: DynamoDBDocumentClient;
+  config: Pick<FunctionConfig, 'table' | 'schedule' | 'functionId'>;
+  /** Default: EventBridge Scheduler from `config.schedule`. */
+  scheduler?: SchedulerPort;
+}): CampaignDeps {
+  const campaigns = config.table('campaigns');
+  const { segments, random, now } = memberDeps({ client, config });
+  return {
+    campaigns: campaignStore({ client, tableName: campaigns }),
+    runs: new DynamoRunStore({ client, tableName: campaigns }),
+    runCounters: new DynamoRunCounters({ client, tableName: config.table('metrics'), now }),
+    templates: templateStore({ client, tableName: campaigns }),
+    segments,
+    scheduler: scheduler ?? eventBridgeScheduler(config),
+    random,
+    now,
+  };
+}
+
+/** The Scheduler port of a function that schedules: its group, role and target come from the env. */
+export function eventBridgeScheduler(config: Pick<FunctionConfig, 'schedule' | 'functionId'>): SchedulerPort {
+  if (!config.schedule) {
+    throw new ConfigError(`Function ${config.functionId} does not schedule: it has no schedule group.`);
+  }
+  return new EventBridgeScheduler({
+    // The endpoint comes from AWS_ENDPOINT_URL_SCHEDULER on the local stack.
+    client: new SchedulerClient({ maxAttempts: 3 }),
+    ...config.schedule,
+  });
+}

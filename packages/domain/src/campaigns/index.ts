@@ -1,0 +1,12 @@
+// Campaigns: the model a merchant writes (audience, content with A/B variants, schedule, send
+// window, throttle, holdout, budget), the lifecycle as one transition table, runs (one per
+// fire, keyed by scheduled time, missed rather than fired late) with their counters and
+// progress, and the use cases the HTTP API and the segmenter call.
+
+export * from './campaign';
+export * from './counters';
+export * from './cron';
+export * from './lifecycle';
+export * from './runs';
+export * from './schedule';
+export * from './use-cases';
