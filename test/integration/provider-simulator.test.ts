@@ -64,7 +64,11 @@ const json = z.looseObject({});
 async function call(
   simulator: ProviderSimulator,
   path: string,
-  { method = 'GET', body, headers = {} }: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  {
+    method = 'GET',
+    body,
+    headers = {},
+  }: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${simulator.url}${path}`, {
     method,
@@ -93,7 +97,9 @@ function callbacksOf(receiver: Receiver): { path: string; callback: SimulatorCal
 }
 
 function receiptsOf(receiver: Receiver) {
-  return callbacksOf(receiver).flatMap(({ callback }) => (callback.type === 'receipts' ? callback.receipts : []));
+  return callbacksOf(receiver).flatMap(({ callback }) =>
+    callback.type === 'receipts' ? callback.receipts : [],
+  );
 }
 
 async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -136,6 +142,7 @@ beforeAll(async () => {
       rateLimit: { partsPerSecond: null },
       receipts: { delayMs: 0 },
       callbacks: { url: `${receiver.url}/callbacks/simulator/{account}`, secret: callbackSecret },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Aliyun's template placeholders.
       templates: { SMS_154950909: '亲爱的${name}，您的积分${points}分将于月底到期。' },
     },
     logger: createLogger({ component: 'simulator', level: 'DEBUG', write: (line) => logLines.push(line) }),
@@ -155,7 +162,15 @@ afterEach(async () => {
     latencyMs: 0,
     rateLimit: { partsPerSecond: null },
     numbers: { invalid: [], unreachable: [], expired: [], partFailure: [] },
-    receipts: { enabled: true, delayMs: 0, jitterMs: 0, duplicateRate: 0, outOfOrder: false, attempts: 3, retryDelayMs: 500 },
+    receipts: {
+      enabled: true,
+      delayMs: 0,
+      jitterMs: 0,
+      duplicateRate: 0,
+      outOfOrder: false,
+      attempts: 3,
+      retryDelayMs: 500,
+    },
     maxMessages: 200_000,
   });
   receiver.received.length = 0;
@@ -200,7 +215,12 @@ describe('ProviderSimulator', () => {
 
     it('counts parts as providers bill them: GSM-7 160/153, UCS-2 70/67', async () => {
       const parts = async (body: string): Promise<unknown> =>
-        (await call(simulator, '/v1/messages', { method: 'POST', body: { to: '+8613812345678', text: body } })).json;
+        (
+          await call(simulator, '/v1/messages', {
+            method: 'POST',
+            body: { to: '+8613812345678', text: body },
+          })
+        ).json;
 
       await expect(parts('a'.repeat(160))).resolves.toMatchObject({ parts: 1 });
       await expect(parts('a'.repeat(161))).resolves.toMatchObject({ parts: 2 });
@@ -228,7 +248,10 @@ describe('ProviderSimulator', () => {
     });
 
     it('rejects a body that is not JSON', async () => {
-      const { status, json: answer } = await call(simulator, '/v1/messages', { method: 'POST', body: '{"to":' });
+      const { status, json: answer } = await call(simulator, '/v1/messages', {
+        method: 'POST',
+        body: '{"to":',
+      });
 
       expect(status).toBe(400);
       expect(answer).toMatchObject({ code: 'invalid_json' });
@@ -268,7 +291,12 @@ describe('ProviderSimulator', () => {
       const provider = createSimulatorProvider({ baseUrl: simulator.url });
 
       const [outcome] = await provider.send([
-        { reference: 'r', phone: '+8613812345678', signature: '好又多', template: { code: 'SMS_0', params: [] } },
+        {
+          reference: 'r',
+          phone: '+8613812345678',
+          signature: '好又多',
+          template: { code: 'SMS_0', params: [] },
+        },
       ]);
 
       expect(outcome).toMatchObject({ outcome: 'permanent', code: 'template_not_found', scope: 'account' });
@@ -284,18 +312,32 @@ describe('ProviderSimulator', () => {
 
       expect(outcomes).toEqual([
         expect.objectContaining({ reference: 'run-1:m-1', outcome: 'accepted' }),
-        expect.objectContaining({ reference: 'run-1:m-2', outcome: 'permanent', code: 'invalid_number', scope: 'message' }),
+        expect.objectContaining({
+          reference: 'run-1:m-2',
+          outcome: 'permanent',
+          code: 'invalid_number',
+          scope: 'message',
+        }),
         expect.objectContaining({ reference: 'run-1:m-3', outcome: 'accepted' }),
       ]);
       expect(simulator.counts()).toMatchObject({ total: 2, phones: 2 });
     });
 
     it('takes 1,000 identical messages in one call but only 100 personalized', async () => {
-      const same = Array.from({ length: 1_000 }, (_, i) => ({ to: `+86139${String(i).padStart(8, '0')}`, text: 'same' }));
+      const same = Array.from({ length: 1_000 }, (_, i) => ({
+        to: `+86139${String(i).padStart(8, '0')}`,
+        text: 'same',
+      }));
       const different = same.slice(0, 101).map((message, i) => ({ ...message, text: `for ${i}` }));
 
-      const identical = await call(simulator, '/v1/messages/batch', { method: 'POST', body: { messages: same } });
-      const personalized = await call(simulator, '/v1/messages/batch', { method: 'POST', body: { messages: different } });
+      const identical = await call(simulator, '/v1/messages/batch', {
+        method: 'POST',
+        body: { messages: same },
+      });
+      const personalized = await call(simulator, '/v1/messages/batch', {
+        method: 'POST',
+        body: { messages: different },
+      });
 
       expect(identical.status).toBe(200);
       expect(simulator.counts().total).toBe(1_000);
@@ -344,7 +386,10 @@ describe('ProviderSimulator', () => {
     });
 
     it('lifts the limit at runtime through PUT /admin/config', async () => {
-      const { status } = await call(frozen, '/admin/config', { method: 'PUT', body: { rateLimit: { partsPerSecond: null } } });
+      const { status } = await call(frozen, '/admin/config', {
+        method: 'PUT',
+        body: { rateLimit: { partsPerSecond: null } },
+      });
       const provider = createSimulatorProvider({ baseUrl: frozen.url });
 
       const outcomes = await sendEach(provider, [text(1), text(2), text(3)]);
@@ -359,7 +404,10 @@ describe('ProviderSimulator', () => {
       simulator.configure({ failureRate: 0.25, seed: 7 });
       const provider = createSimulatorProvider({ baseUrl: simulator.url });
 
-      const outcomes = await sendEach(provider, Array.from({ length: 400 }, (_, i) => text(i)));
+      const outcomes = await sendEach(
+        provider,
+        Array.from({ length: 400 }, (_, i) => text(i)),
+      );
 
       const failed = count(outcomes, 'retryable');
       expect(failed / 400).toBeGreaterThan(0.18);
@@ -386,7 +434,10 @@ describe('ProviderSimulator', () => {
       simulator.configure({ timeoutRate: 0.2, hangMs: 5_000, seed: 3 });
       const provider = createSimulatorProvider({ baseUrl: simulator.url, timeoutMs: 150 });
 
-      const outcomes = await sendEach(provider, Array.from({ length: 60 }, (_, i) => text(i)));
+      const outcomes = await sendEach(
+        provider,
+        Array.from({ length: 60 }, (_, i) => text(i)),
+      );
 
       const ambiguous = count(outcomes, 'ambiguous');
       expect(ambiguous).toBeGreaterThanOrEqual(5);
@@ -425,7 +476,10 @@ describe('ProviderSimulator', () => {
       const forOne = await call(simulator, '/admin/messages?phone=%2B8613800000001');
       const counts = await call(simulator, '/admin/messages/counts');
 
-      expect(forOne.json).toMatchObject({ count: 2, messages: [{ reference: 'run-1:m-1' }, { reference: 'run-2:m-1' }] });
+      expect(forOne.json).toMatchObject({
+        count: 2,
+        messages: [{ reference: 'run-1:m-1' }, { reference: 'run-2:m-1' }],
+      });
       expect(counts.json).toEqual({
         total: 3,
         phones: 2,
@@ -446,11 +500,16 @@ describe('ProviderSimulator', () => {
       simulator.configure({ maxMessages: 3 });
       const provider = createSimulatorProvider({ baseUrl: simulator.url });
 
-      await sendEach(provider, Array.from({ length: 5 }, (_, i) => text(1, { reference: `r-${i}`, text: `m${i}` })));
+      await sendEach(
+        provider,
+        Array.from({ length: 5 }, (_, i) => text(1, { reference: `r-${i}`, text: `m${i}` })),
+      );
 
       expect(simulator.messages().map((m) => m.text)).toEqual(['m2', 'm3', 'm4']);
       expect(simulator.counts().byPhone).toEqual({ '+8613800000001': 5 });
-      expect((await call(simulator, '/admin/messages?phone=%2B8613800000001')).json).toMatchObject({ count: 5 });
+      expect((await call(simulator, '/admin/messages?phone=%2B8613800000001')).json).toMatchObject({
+        count: 5,
+      });
     });
 
     it('forgets everything on DELETE /admin/messages', async () => {
@@ -497,16 +556,16 @@ describe('ProviderSimulator', () => {
       await provider.send([text(1)]);
       await simulator.flushReceipts();
 
-      const [{ headers, body } = { headers: {}, body: '' }] = receiver.received;
-      const signature = headers[simulatorCallbackHeaders.signature];
-      const timestamp = headers[simulatorCallbackHeaders.timestamp];
+      const [received] = receiver.received;
+      const signature = received?.headers[simulatorCallbackHeaders.signature];
+      const timestamp = received?.headers[simulatorCallbackHeaders.timestamp];
 
       expect(
         verifySimulatorCallback({
           secret: simulatorAccountSecret({ callbackSecret, account: 't-7Hk2' }),
           timestamp: typeof timestamp === 'string' ? timestamp : undefined,
           signature: typeof signature === 'string' ? signature : undefined,
-          body,
+          body: received?.body ?? '',
           now: new Date(),
         }),
       ).toEqual({ ok: false, reason: 'forged' });
@@ -515,12 +574,19 @@ describe('ProviderSimulator', () => {
 
     it('reports per part, and fails unreachable, expiring and part-failing numbers', async () => {
       simulator.configure({
-        numbers: { unreachable: ['+8613800000002'], expired: ['+8613800000003'], partFailure: ['+8613800000004'] },
+        numbers: {
+          unreachable: ['+8613800000002'],
+          expired: ['+8613800000003'],
+          partFailure: ['+8613800000004'],
+        },
       });
       const provider = createSimulatorProvider({ baseUrl: simulator.url });
       const long = '会'.repeat(140);
 
-      await sendEach(provider, [1, 2, 3, 4].map((i) => text(i, { text: long })));
+      await sendEach(
+        provider,
+        [1, 2, 3, 4].map((i) => text(i, { text: long })),
+      );
       await simulator.flushReceipts();
 
       const byPhone = (phone: string) =>
@@ -550,7 +616,10 @@ describe('ProviderSimulator', () => {
       simulator.configure({ receipts: { outOfOrder: true, delayMs: 20, jitterMs: 20 }, seed: 5 });
       const provider = createSimulatorProvider({ baseUrl: simulator.url });
 
-      await sendEach(provider, Array.from({ length: 10 }, (_, i) => text(i, { text: '会'.repeat(140) })));
+      await sendEach(
+        provider,
+        Array.from({ length: 10 }, (_, i) => text(i, { text: '会'.repeat(140) })),
+      );
       await simulator.flushReceipts();
 
       const order = receiptsOf(receiver).map((r) => `${r.phone}#${r.part}`);
@@ -613,12 +682,19 @@ describe('ProviderSimulator', () => {
 
     it('taps the link of a message like a handset and reports where it led', async () => {
       receiver.answer = (_index, path) =>
-        path.startsWith('/l/') ? { status: 302, headers: { location: 'https://shop.example.com/sale' } } : { status: 200 };
+        path.startsWith('/l/')
+          ? { status: 302, headers: { location: 'https://shop.example.com/sale' } }
+          : { status: 200 };
       const provider = createSimulatorProvider({ baseUrl: simulator.url });
-      const [sent] = await provider.send([text(1, { text: `【好又多】周末特卖 ${receiver.url}/l/Ab3xYz9 回T退订` })]);
+      const [sent] = await provider.send([
+        text(1, { text: `【好又多】周末特卖 ${receiver.url}/l/Ab3xYz9 回T退订` }),
+      ]);
       const messageId = sent?.outcome === 'accepted' ? sent.providerMessageId : 'none';
 
-      const { status, json: answer } = await call(simulator, '/admin/clicks', { method: 'POST', body: { messageId } });
+      const { status, json: answer } = await call(simulator, '/admin/clicks', {
+        method: 'POST',
+        body: { messageId },
+      });
 
       expect(status).toBe(200);
       expect(answer).toEqual({

@@ -1,3 +1,4 @@
+import { simulatorEnvNames } from '@qunfa/providers';
 import {
   type QueueId,
   queueEnvName,
@@ -8,7 +9,6 @@ import {
   tableEnvName,
   tableIds,
 } from '@qunfa/resources';
-import { simulatorEnvNames } from '@qunfa/providers';
 import type { LogLevel } from './log';
 import { localAccountId } from './names';
 import type { LocalQueueAddress } from './sqs';
@@ -59,7 +59,9 @@ export function functionEnvironment({
     [scheduleEnv.roleArn]: `arn:aws:iam::${localAccountId}:role/qunfa-${stage}-scheduler`,
     [scheduleEnv.targetArn]: queues[scheduleGroup.targetQueue].arn,
     [simulatorEnvNames.url]: simulatorUrl,
-    ...(simulatorCallbackSecret === undefined ? {} : { [simulatorEnvNames.callbackSecret]: simulatorCallbackSecret }),
+    ...(simulatorCallbackSecret === undefined
+      ? {}
+      : { [simulatorEnvNames.callbackSecret]: simulatorCallbackSecret }),
     QUNFA_STAGE: stage,
     LOG_LEVEL: logLevel,
   };

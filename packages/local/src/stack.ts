@@ -151,7 +151,10 @@ async function start({
       stack.start('simulator', () =>
         startProviderSimulator({
           port: port.simulator,
-          config: { ...simulatorConfig, callbacks: { ...simulatorConfig.callbacks, secret: simulatorSecret } },
+          config: {
+            ...simulatorConfig,
+            callbacks: { ...simulatorConfig.callbacks, secret: simulatorSecret },
+          },
           logger: logger.child('simulator'),
         }),
       ),

@@ -200,7 +200,10 @@ export function assertBatchSupported({
   }
   const [first] = batch;
   if (first && !batch.every((message) => familyKey(message) === familyKey(first))) {
-    throw new UnsupportedBatchError({ provider, problem: 'one call carries one template, or free text only' });
+    throw new UnsupportedBatchError({
+      provider,
+      problem: 'one call carries one template, or free text only',
+    });
   }
 }
 

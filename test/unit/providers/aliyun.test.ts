@@ -63,7 +63,9 @@ describe('Aliyun adapter', () => {
       const request = buildAliyunRequest({ batch: [templateMessage()], credentials, ...signedAt });
       const { Signature, ...unsigned } = request.params;
 
-      expect(Signature).toBe(aliyunSignature({ method: 'POST', params: unsigned, accessKeySecret: 'testSecret' }));
+      expect(Signature).toBe(
+        aliyunSignature({ method: 'POST', params: unsigned, accessKeySecret: 'testSecret' }),
+      );
       expect(new URLSearchParams(request.body).get('Signature')).toBe(Signature);
       expect(new URLSearchParams(request.body).get('SignName')).toBe('阿里云短信测试');
     });
@@ -83,7 +85,10 @@ describe('Aliyun adapter', () => {
     it('accepts every message of an OK call, each named by BizId and number', () => {
       const batch = templateBatch(2);
 
-      const outcomes = parseAliyunAnswer({ batch, result: answered(200, providerFixture('aliyun', 'send-sms-ok')) });
+      const outcomes = parseAliyunAnswer({
+        batch,
+        result: answered(200, providerFixture('aliyun', 'send-sms-ok')),
+      });
 
       expect(outcomes).toEqual([
         { reference: 'run-1:m-0', outcome: 'accepted', providerMessageId: '9006197469364984400:13812340000' },
@@ -110,7 +115,13 @@ describe('Aliyun adapter', () => {
         result: answered(status, providerFixture('aliyun', fixture)),
       });
 
-      expect(result).toMatchObject({ reference: 'run-1:m-1', outcome, scope, code, reason: expect.any(String) });
+      expect(result).toMatchObject({
+        reference: 'run-1:m-1',
+        outcome,
+        scope,
+        code,
+        reason: expect.any(String),
+      });
     });
 
     it('pins a bad number in a multi-number call on the batch, not on every message', () => {
@@ -132,13 +143,19 @@ describe('Aliyun adapter', () => {
     });
 
     it('treats a 200 it cannot read as ambiguous: the call may have gone through', () => {
-      const [result] = parseAliyunAnswer({ batch: [templateMessage()], result: answered(200, '<html>proxy</html>') });
+      const [result] = parseAliyunAnswer({
+        batch: [templateMessage()],
+        result: answered(200, '<html>proxy</html>'),
+      });
 
       expect(result).toMatchObject({ outcome: 'ambiguous', code: 'unreadable_answer' });
     });
 
     it('maps an unreadable 503 by its status: retryable', () => {
-      const [result] = parseAliyunAnswer({ batch: [templateMessage()], result: answered(503, 'Service Unavailable') });
+      const [result] = parseAliyunAnswer({
+        batch: [templateMessage()],
+        result: answered(503, 'Service Unavailable'),
+      });
 
       expect(result).toMatchObject({ outcome: 'retryable', code: 'http_503' });
     });
@@ -147,10 +164,16 @@ describe('Aliyun adapter', () => {
       const batch = [templateMessage()];
 
       expect(
-        parseAliyunAnswer({ batch, result: { kind: 'no-answer', code: 'timeout', message: 'no answer within 5000 ms' } }),
+        parseAliyunAnswer({
+          batch,
+          result: { kind: 'no-answer', code: 'timeout', message: 'no answer within 5000 ms' },
+        }),
       ).toEqual([expect.objectContaining({ outcome: 'ambiguous', code: 'timeout' })]);
       expect(
-        parseAliyunAnswer({ batch, result: { kind: 'not-sent', code: 'econnrefused', message: 'connect ECONNREFUSED' } }),
+        parseAliyunAnswer({
+          batch,
+          result: { kind: 'not-sent', code: 'econnrefused', message: 'connect ECONNREFUSED' },
+        }),
       ).toEqual([expect.objectContaining({ outcome: 'retryable', code: 'econnrefused' })]);
     });
   });

@@ -24,7 +24,9 @@ describe('AWS End User Messaging SMS adapter', () => {
       client: {
         sendTextMessage: async (input) => {
           inputs.push(input);
-          return z.object({ MessageId: z.string() }).parse(JSON.parse(providerFixture('aws', 'send-text-message')));
+          return z
+            .object({ MessageId: z.string() })
+            .parse(JSON.parse(providerFixture('aws', 'send-text-message')));
         },
       },
     });
@@ -41,15 +43,31 @@ describe('AWS End User Messaging SMS adapter', () => {
       },
     ]);
     expect(outcomes).toEqual([
-      { reference: 'run-1:m-1', outcome: 'accepted', providerMessageId: 'd61c8f0e-6b2a-4a1d-9f3e-7c5b2a1e0f98' },
+      {
+        reference: 'run-1:m-1',
+        outcome: 'accepted',
+        providerMessageId: 'd61c8f0e-6b2a-4a1d-9f3e-7c5b2a1e0f98',
+      },
     ]);
   });
 
   it.each([
     ['throttling', 429, 'throttled', 'account', 'ThrottlingException'],
-    ['conflict-opted-out', 409, 'permanent', 'message', 'ConflictException:DESTINATION_PHONE_NUMBER_OPTED_OUT'],
+    [
+      'conflict-opted-out',
+      409,
+      'permanent',
+      'message',
+      'ConflictException:DESTINATION_PHONE_NUMBER_OPTED_OUT',
+    ],
     ['validation', 400, 'permanent', 'message', 'ValidationException:INVALID_PARAMETER'],
-    ['monthly-spend-limit', 402, 'retryable', 'account', 'ServiceQuotaExceededException:MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT'],
+    [
+      'monthly-spend-limit',
+      402,
+      'retryable',
+      'account',
+      'ServiceQuotaExceededException:MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT',
+    ],
     ['internal-server', 500, 'retryable', 'message', 'InternalServerException'],
   ] as const)('maps %s to %s (%s)', (fixture, status, outcome, scope, code) => {
     expect(awsSmsFailure(sdkError(fixture, status))).toMatchObject({ outcome, scope, code });
@@ -60,7 +78,9 @@ describe('AWS End User Messaging SMS adapter', () => {
       timeoutMs: 20,
       client: {
         sendTextMessage: (_input, { abortSignal }) =>
-          new Promise((_resolve, reject) => abortSignal.addEventListener('abort', () => reject(abortSignal.reason))),
+          new Promise((_resolve, reject) =>
+            abortSignal.addEventListener('abort', () => reject(abortSignal.reason)),
+          ),
       },
     });
 

@@ -2,6 +2,7 @@ import {
   assertBatchSupported,
   planBatches,
   providerCapabilities,
+  type SmsMessage,
   smsMessage,
   UnsupportedBatchError,
 } from '@qunfa/providers';
@@ -30,9 +31,13 @@ describe('SmsProvider port', () => {
         templateBatch(n, (i) => ({ template: { code: 'SMS_1', params: [{ name: 'n', value: `${i}` }] } }));
 
       expect(() => assertBatchSupported({ capabilities: aliyun, batch: templateBatch(1_000) })).not.toThrow();
-      expect(() => assertBatchSupported({ capabilities: aliyun, batch: templateBatch(1_001) })).toThrow(UnsupportedBatchError);
+      expect(() => assertBatchSupported({ capabilities: aliyun, batch: templateBatch(1_001) })).toThrow(
+        UnsupportedBatchError,
+      );
       expect(() => assertBatchSupported({ capabilities: aliyun, batch: personalized(100) })).not.toThrow();
-      expect(() => assertBatchSupported({ capabilities: aliyun, batch: personalized(101) })).toThrow(/at most 100/);
+      expect(() => assertBatchSupported({ capabilities: aliyun, batch: personalized(101) })).toThrow(
+        /at most 100/,
+      );
     });
 
     it('lets Tencent Cloud send 200 identical messages in one call', () => {
@@ -47,17 +52,21 @@ describe('SmsProvider port', () => {
     it('sends one message per call with AWS and Twilio', () => {
       const two = [textMessage(), textMessage({ reference: 'run-1:m-2' })];
 
-      expect(() => assertBatchSupported({ capabilities: providerCapabilities.aws, batch: two })).toThrow(/at most 1/);
-      expect(() => assertBatchSupported({ capabilities: providerCapabilities.twilio, batch: two })).toThrow(/at most 1/);
+      expect(() => assertBatchSupported({ capabilities: providerCapabilities.aws, batch: two })).toThrow(
+        /at most 1/,
+      );
+      expect(() => assertBatchSupported({ capabilities: providerCapabilities.twilio, batch: two })).toThrow(
+        /at most 1/,
+      );
     });
 
     it('refuses templates where only free text goes, and the reverse', () => {
-      expect(() => assertBatchSupported({ capabilities: providerCapabilities.twilio, batch: [templateMessage()] })).toThrow(
-        /text messages only/,
-      );
-      expect(() => assertBatchSupported({ capabilities: providerCapabilities.tencent, batch: [textMessage()] })).toThrow(
-        /template messages only/,
-      );
+      expect(() =>
+        assertBatchSupported({ capabilities: providerCapabilities.twilio, batch: [templateMessage()] }),
+      ).toThrow(/text messages only/);
+      expect(() =>
+        assertBatchSupported({ capabilities: providerCapabilities.tencent, batch: [textMessage()] }),
+      ).toThrow(/template messages only/);
     });
 
     it('refuses an empty batch, a reference twice, and a call mixing templates', () => {
@@ -65,7 +74,10 @@ describe('SmsProvider port', () => {
 
       expect(() => assertBatchSupported({ capabilities: simulator, batch: [] })).toThrow(/empty/);
       expect(() =>
-        assertBatchSupported({ capabilities: simulator, batch: [templateMessage(), templateMessage({ phone: '+8613900000000' })] }),
+        assertBatchSupported({
+          capabilities: simulator,
+          batch: [templateMessage(), templateMessage({ phone: '+8613900000000' })],
+        }),
       ).toThrow(/share a reference/);
       expect(() =>
         assertBatchSupported({
@@ -78,7 +90,10 @@ describe('SmsProvider port', () => {
 
   describe('planBatches', () => {
     it('puts identical messages together up to the identical limit', () => {
-      const batches = planBatches({ capabilities: providerCapabilities.aliyun, messages: templateBatch(2_500) });
+      const batches = planBatches({
+        capabilities: providerCapabilities.aliyun,
+        messages: templateBatch(2_500),
+      });
 
       expect(batches.map((batch) => batch.length)).toEqual([1_000, 1_000, 500]);
     });
@@ -90,7 +105,9 @@ describe('SmsProvider port', () => {
 
       const batches = planBatches({ capabilities: providerCapabilities.aliyun, messages });
 
-      expect(batches.map((batch) => [batch[0]?.template.code, batch.length])).toEqual([
+      const codeOf = (message: SmsMessage | undefined) =>
+        message && 'template' in message ? message.template.code : undefined;
+      expect(batches.map((batch) => [codeOf(batch[0]), batch.length])).toEqual([
         ['SMS_A', 100],
         ['SMS_A', 25],
         ['SMS_B', 100],
@@ -111,8 +128,14 @@ describe('SmsProvider port', () => {
         const capabilities = providerCapabilities[provider];
         const batches = planBatches({ capabilities, messages });
 
-        for (const batch of batches) expect(() => assertBatchSupported({ capabilities, batch })).not.toThrow();
-        expect(batches.flat().map((m) => m.reference).sort()).toEqual(messages.map((m) => m.reference).sort());
+        for (const batch of batches)
+          expect(() => assertBatchSupported({ capabilities, batch })).not.toThrow();
+        expect(
+          batches
+            .flat()
+            .map((m) => m.reference)
+            .sort(),
+        ).toEqual(messages.map((m) => m.reference).sort());
       }
     });
   });

@@ -32,7 +32,10 @@ describe('simulator callbacks', () => {
   it('refuses a changed body, another account, a stale or unsigned callback', () => {
     const body = providerFixture('simulator', 'receipts');
     const signature = signSimulatorCallback({ secret, timestamp, body });
-    const other = simulatorAccountSecret({ callbackSecret: 'local-callback-secret-0123', account: 't-other' });
+    const other = simulatorAccountSecret({
+      callbackSecret: 'local-callback-secret-0123',
+      account: 't-other',
+    });
     const check = (overrides: Partial<Parameters<typeof verifySimulatorCallback>[0]>) =>
       verifySimulatorCallback({ secret, timestamp: String(timestamp), signature, body, now, ...overrides });
 

@@ -28,8 +28,15 @@ export function textMessage(overrides: Partial<TextMessage> = {}): TextMessage {
 }
 
 /** n template messages to different numbers, each with its own reference. */
-export function templateBatch(n: number, vary: (i: number) => Partial<TemplateMessage> = () => ({})): TemplateMessage[] {
+export function templateBatch(
+  n: number,
+  vary: (i: number) => Partial<TemplateMessage> = () => ({}),
+): TemplateMessage[] {
   return Array.from({ length: n }, (_, i) =>
-    templateMessage({ reference: `run-1:m-${i}`, phone: `+861381234${String(i).padStart(4, '0')}`, ...vary(i) }),
+    templateMessage({
+      reference: `run-1:m-${i}`,
+      phone: `+861381234${String(i).padStart(4, '0')}`,
+      ...vary(i),
+    }),
   );
 }

@@ -30,7 +30,9 @@ describe('Tencent Cloud TC3-HMAC-SHA256', () => {
         '35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064',
       ].join('\n'),
     );
-    expect(sha256(signed.canonicalRequest)).toBe('5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031');
+    expect(sha256(signed.canonicalRequest)).toBe(
+      '5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031',
+    );
   });
 
   it('dates the credential scope in UTC (00:44 in Beijing is still the day before)', () => {

@@ -2,7 +2,10 @@ import { buildTencentRequest, createTencentProvider, parseTencentAnswer, tc3Sign
 import { describe, expect, it } from 'vitest';
 import { answered, providerFixture, templateBatch, templateMessage } from './support';
 
-const credentials = { secretId: 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE', secretKey: 'Gu5t9xGARNpq86cd98joQYCN3EXAMPLE' };
+const credentials = {
+  secretId: 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE',
+  secretKey: 'Gu5t9xGARNpq86cd98joQYCN3EXAMPLE',
+};
 const now = new Date('2019-02-25T16:44:25Z');
 
 /** The two numbers of the documented SendSms examples. */
@@ -15,7 +18,12 @@ const documentedBatch = templateBatch(2, (i) => ({
 describe('Tencent Cloud adapter', () => {
   describe('buildTencentRequest', () => {
     it('sends identical messages in one SendSms with the TC3 headers', () => {
-      const request = buildTencentRequest({ batch: documentedBatch, credentials, smsSdkAppId: '1400006666', now });
+      const request = buildTencentRequest({
+        batch: documentedBatch,
+        credentials,
+        smsSdkAppId: '1400006666',
+        now,
+      });
 
       expect(JSON.parse(request.body)).toEqual({
         PhoneNumberSet: ['+8618501234444', '+8618501234445'],
@@ -43,7 +51,12 @@ describe('Tencent Cloud adapter', () => {
     });
 
     it('echoes our reference through SessionContext when the call carries one message', () => {
-      const request = buildTencentRequest({ batch: [templateMessage()], credentials, smsSdkAppId: '1400006666', now });
+      const request = buildTencentRequest({
+        batch: [templateMessage()],
+        credentials,
+        smsSdkAppId: '1400006666',
+        now,
+      });
 
       expect(JSON.parse(request.body)).toMatchObject({ SessionContext: 'run-1:m-1' });
     });
@@ -57,8 +70,18 @@ describe('Tencent Cloud adapter', () => {
       });
 
       expect(outcomes).toEqual([
-        { reference: 'run-1:m-0', outcome: 'accepted', providerMessageId: '5000:1045710669157053657849499619', parts: 1 },
-        { reference: 'run-1:m-1', outcome: 'accepted', providerMessageId: '5000:1045710669157053657849499718', parts: 1 },
+        {
+          reference: 'run-1:m-0',
+          outcome: 'accepted',
+          providerMessageId: '5000:1045710669157053657849499619',
+          parts: 1,
+        },
+        {
+          reference: 'run-1:m-1',
+          outcome: 'accepted',
+          providerMessageId: '5000:1045710669157053657849499718',
+          parts: 1,
+        },
       ]);
     });
 
@@ -69,15 +92,24 @@ describe('Tencent Cloud adapter', () => {
       });
 
       expect(outcomes).toEqual([
-        expect.objectContaining({ outcome: 'permanent', code: 'FailedOperation.TemplateParamSetNotMatchApprovedTemplate' }),
-        expect.objectContaining({ outcome: 'permanent', code: 'FailedOperation.TemplateParamSetNotMatchApprovedTemplat' }),
+        expect.objectContaining({
+          outcome: 'permanent',
+          code: 'FailedOperation.TemplateParamSetNotMatchApprovedTemplate',
+        }),
+        expect.objectContaining({
+          outcome: 'permanent',
+          code: 'FailedOperation.TemplateParamSetNotMatchApprovedTemplat',
+        }),
       ]);
     });
 
     it('answers each number by its own code when they differ', () => {
       const batch = templateBatch(4, (i) => ({ phone: `+861850123444${4 + i}` }));
 
-      const outcomes = parseTencentAnswer({ batch, result: answered(200, providerFixture('tencent', 'mixed-statuses')) });
+      const outcomes = parseTencentAnswer({
+        batch,
+        result: answered(200, providerFixture('tencent', 'mixed-statuses')),
+      });
 
       expect(outcomes.map((o) => [o.outcome, o.outcome === 'accepted' ? o.parts : o.scope])).toEqual([
         ['accepted', 2],
@@ -91,7 +123,10 @@ describe('Tencent Cloud adapter', () => {
       ['signature-failure', 'permanent', 'account', 'AuthFailure.SignatureFailure'],
       ['request-limit-exceeded', 'throttled', 'account', 'RequestLimitExceeded'],
     ] as const)('maps a refused call (%s) to %s for every message', (fixture, outcome, scope, code) => {
-      const outcomes = parseTencentAnswer({ batch: documentedBatch, result: answered(200, providerFixture('tencent', fixture)) });
+      const outcomes = parseTencentAnswer({
+        batch: documentedBatch,
+        result: answered(200, providerFixture('tencent', fixture)),
+      });
 
       expect(outcomes).toEqual([
         expect.objectContaining({ reference: 'run-1:m-0', outcome, scope, code }),
@@ -110,7 +145,9 @@ describe('Tencent Cloud adapter', () => {
     });
 
     it('falls back on the code family for a code it does not know', () => {
-      const body = JSON.stringify({ Response: { Error: { Code: 'LimitExceeded.SomethingNew' }, RequestId: 'r-1' } });
+      const body = JSON.stringify({
+        Response: { Error: { Code: 'LimitExceeded.SomethingNew' }, RequestId: 'r-1' },
+      });
 
       const [result] = parseTencentAnswer({ batch: [templateMessage()], result: answered(200, body) });
 
@@ -120,8 +157,14 @@ describe('Tencent Cloud adapter', () => {
 
   describe('createTencentProvider', () => {
     it('refuses two different messages in one call: TemplateParamSet is shared', async () => {
-      const provider = createTencentProvider({ credentials, smsSdkAppId: '1400006666', fetch: async () => new Response('{}') });
-      const batch = templateBatch(2, (i) => ({ template: { code: '1110', params: [{ name: '1', value: `${i}` }] } }));
+      const provider = createTencentProvider({
+        credentials,
+        smsSdkAppId: '1400006666',
+        fetch: async () => new Response('{}'),
+      });
+      const batch = templateBatch(2, (i) => ({
+        template: { code: '1110', params: [{ name: '1', value: `${i}` }] },
+      }));
 
       await expect(provider.send(batch)).rejects.toThrow(/at most 1 per call/);
     });

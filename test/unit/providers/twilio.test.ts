@@ -71,6 +71,8 @@ describe('Twilio adapter', () => {
   });
 
   it('needs a sender: a From number or a Messaging Service', () => {
-    expect(() => createTwilioProvider({ accountSid: 'AC1', authToken: 't' })).toThrow(/From number or a MessagingServiceSid/);
+    expect(() => createTwilioProvider({ accountSid: 'AC1', authToken: 't' })).toThrow(
+      /From number or a MessagingServiceSid/,
+    );
   });
 });

@@ -95,13 +95,18 @@ export function createCallbackDispatcher({
 
   const secretFor = (account: string): string => {
     const { callbacks } = config();
-    return callbacks.accountSecrets[account] ?? simulatorAccountSecret({ callbackSecret: callbacks.secret, account });
+    return (
+      callbacks.accountSecrets[account] ??
+      simulatorAccountSecret({ callbackSecret: callbacks.secret, account })
+    );
   };
 
   /** POSTs one callback, each attempt with a fresh callbackId, timestamp and signature. */
   const post = async (
     account: string,
-    content: { type: 'receipts'; receipts: SimulatorReceipt[] } | { type: 'replies'; replies: SimulatorReply[] },
+    content:
+      | { type: 'receipts'; receipts: SimulatorReceipt[] }
+      | { type: 'replies'; replies: SimulatorReply[] },
   ): Promise<CallbackResult> => {
     const { callbacks, receipts: settings } = config();
     if (callbacks.url === null) return { status: 'skipped', attempts: 0 };
@@ -119,13 +124,18 @@ export function createCallbackDispatcher({
           headers: {
             'content-type': 'application/json',
             [simulatorCallbackHeaders.timestamp]: String(timestamp),
-            [simulatorCallbackHeaders.signature]: signSimulatorCallback({ secret: secretFor(account), timestamp, body }),
+            [simulatorCallbackHeaders.signature]: signSimulatorCallback({
+              secret: secretFor(account),
+              timestamp,
+              body,
+            }),
           },
           body,
           signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(callbacks.timeoutMs)]),
         });
         await response.body?.cancel();
-        if (response.ok) return { status: 'delivered', httpStatus: response.status, attempts: attempt, callbackId };
+        if (response.ok)
+          return { status: 'delivered', httpStatus: response.status, attempts: attempt, callbackId };
         last = { status: 'failed', httpStatus: response.status, attempts: attempt, callbackId };
         const worthRetrying = response.status >= 500 || response.status === 408 || response.status === 429;
         if (!worthRetrying) {
@@ -206,7 +216,9 @@ export function createCallbackDispatcher({
     const list: { receipt: SimulatorReceipt; delayMs: number }[] = [];
     for (let part = 1; part <= message.parts; part++) {
       // Out of order: the parts of one message come back in any order, over a wider spread.
-      const delayMs = settings.outOfOrder ? base + draw() * Math.max(settings.jitterMs, settings.delayMs, 50) : base;
+      const delayMs = settings.outOfOrder
+        ? base + draw() * Math.max(settings.jitterMs, settings.delayMs, 50)
+        : base;
       const doneAt = new Date(now().getTime() + delayMs).toISOString();
       list.push({ receipt: receiptFor({ message, part, doneAt }), delayMs });
       if (draw() < settings.duplicateRate) {
@@ -270,10 +282,15 @@ function receiptFor({
     ? {
         status: 'failed',
         code: fate === 'unreachable' ? simulatorReceiptCodes.unreachable : simulatorReceiptCodes.partLost,
-        errorMessage: fate === 'unreachable' ? 'The handset is unreachable.' : 'This part was lost on the way.',
+        errorMessage:
+          fate === 'unreachable' ? 'The handset is unreachable.' : 'This part was lost on the way.',
       }
     : fate === 'expired'
-      ? { status: 'expired', code: simulatorReceiptCodes.expired, errorMessage: 'Not delivered before the validity period ended.' }
+      ? {
+          status: 'expired',
+          code: simulatorReceiptCodes.expired,
+          errorMessage: 'Not delivered before the validity period ended.',
+        }
       : { status: 'delivered', code: simulatorReceiptCodes.delivered };
   return {
     receiptId: `${message.messageId}#${part}`,

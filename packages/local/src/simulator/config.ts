@@ -116,7 +116,10 @@ export function defaultSimulatorConfig({ seed, secret }: { seed: number; secret:
 }
 
 /** `config` with `patch` applied; the result is checked whole. */
-export function applyConfigPatch(config: SimulatorConfig, patch: z.infer<typeof simulatorConfigPatch>): SimulatorConfig {
+export function applyConfigPatch(
+  config: SimulatorConfig,
+  patch: z.infer<typeof simulatorConfigPatch>,
+): SimulatorConfig {
   // The patch schema leaves absent keys absent (exactOptional), so spreading keeps the rest.
   return simulatorConfig.parse({
     ...config,

@@ -10,6 +10,7 @@ export {
   simulatorConfigPatch,
 } from './config';
 export type { MessageCounts, MessageFate, MessageFilter, SimulatedMessage } from './message-log';
+export { createMessageLog, type MessageLog } from './message-log';
 export {
   type ProviderSimulator,
   type ProviderSimulatorHealth,
@@ -17,3 +18,5 @@ export {
   type ReplyInput,
   startProviderSimulator,
 } from './provider-simulator';
+export { type Random, seededRandom, shuffle } from './random';
+export { createPartsLimiter, type PartsLimiter } from './rate-limiter';

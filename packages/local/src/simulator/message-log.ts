@@ -120,7 +120,9 @@ export function createMessageLog({ maxMessages }: { maxMessages: number }): Mess
         total,
         phones: perPhone.size,
         byPhone: Object.fromEntries(perPhone),
-        duplicateReferences: [...perReference].filter(([, count]) => count > 1).map(([reference]) => reference),
+        duplicateReferences: [...perReference]
+          .filter(([, count]) => count > 1)
+          .map(([reference]) => reference),
       };
     },
     countFor: (phone) => perPhone.get(phone) ?? 0,

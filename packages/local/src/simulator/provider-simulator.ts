@@ -173,12 +173,27 @@ export async function startProviderSimulator({
   };
 
   type Prepared =
-    | { readonly ok: true; readonly message: SimulatorSendMessage; readonly text: string; readonly parts: number }
-    | { readonly ok: false; readonly message: SimulatorSendMessage; readonly code: string; readonly reason: string };
+    | {
+        readonly ok: true;
+        readonly message: SimulatorSendMessage;
+        readonly text: string;
+        readonly parts: number;
+      }
+    | {
+        readonly ok: false;
+        readonly message: SimulatorSendMessage;
+        readonly code: string;
+        readonly reason: string;
+      };
 
   const prepare = (message: SimulatorSendMessage): Prepared => {
     if (config.numbers.invalid.includes(message.to)) {
-      return { ok: false, message, code: 'invalid_number', reason: `${maskPhone(message.to)} is not a valid number.` };
+      return {
+        ok: false,
+        message,
+        code: 'invalid_number',
+        reason: `${maskPhone(message.to)} is not a valid number.`,
+      };
     }
     let text = message.text ?? '';
     if (message.template) {
@@ -263,9 +278,22 @@ export async function startProviderSimulator({
     }
     const results: SimulatorBatchResult[] = prepared.map((item) => {
       const reference = item.message.reference === undefined ? {} : { reference: item.message.reference };
-      if (!item.ok) return { status: 'rejected', to: item.message.to, ...reference, code: item.code, message: item.reason };
+      if (!item.ok)
+        return {
+          status: 'rejected',
+          to: item.message.to,
+          ...reference,
+          code: item.code,
+          message: item.reason,
+        };
       const record = accept(account, item);
-      return { status: 'accepted', to: record.to, ...reference, messageId: record.messageId, parts: record.parts };
+      return {
+        status: 'accepted',
+        to: record.to,
+        ...reference,
+        messageId: record.messageId,
+        parts: record.parts,
+      };
     });
 
     if (timeoutDraw < config.timeoutRate) {
@@ -277,7 +305,11 @@ export async function startProviderSimulator({
     if (single && result?.status === 'accepted') {
       return {
         status: 202,
-        body: { messageId: result.messageId, parts: result.parts, ...(result.reference ? { reference: result.reference } : {}) },
+        body: {
+          messageId: result.messageId,
+          parts: result.parts,
+          ...(result.reference ? { reference: result.reference } : {}),
+        },
       };
     }
     return { status: 200, body: { results } };
@@ -311,7 +343,12 @@ export async function startProviderSimulator({
     await response.body?.cancel();
     return {
       status: 200,
-      body: { url, status: response.status, location: response.headers.get('location'), messageId: message?.messageId },
+      body: {
+        url,
+        status: response.status,
+        location: response.headers.get('location'),
+        messageId: message?.messageId,
+      },
     };
   };
 
@@ -378,15 +415,22 @@ export async function startProviderSimulator({
           ...(limit === undefined ? {} : { limit }),
         });
         // The count for a phone survives the bound on kept records.
-        const count = phone !== undefined && reference === undefined && account === undefined ? log.countFor(phone) : found.total;
+        const count =
+          phone !== undefined && reference === undefined && account === undefined
+            ? log.countFor(phone)
+            : found.total;
         return { status: 200, body: { count, messages: found.messages } };
       }
       case '/admin/messages/counts':
         return method === 'GET' ? { status: 200, body: log.counts() } : methodNotAllowed(method, ['GET']);
       case '/admin/receipts':
-        return method === 'GET' ? { status: 200, body: dispatcher.stats() } : methodNotAllowed(method, ['GET']);
+        return method === 'GET'
+          ? { status: 200, body: dispatcher.stats() }
+          : methodNotAllowed(method, ['GET']);
       case '/admin/receipts/flush':
-        return method === 'POST' ? { status: 200, body: await dispatcher.flush() } : methodNotAllowed(method, ['POST']);
+        return method === 'POST'
+          ? { status: 200, body: await dispatcher.flush() }
+          : methodNotAllowed(method, ['POST']);
       case '/admin/replies': {
         if (method !== 'POST') return methodNotAllowed(method, ['POST']);
         const json = await readJson(request);
@@ -394,7 +438,11 @@ export async function startProviderSimulator({
         const parsed = replyRequest.safeParse(json.value);
         if (!parsed.success) return invalid(parsed.error, ['body']);
         if (config.callbacks.url === null) {
-          return error(409, 'no_callback_url', 'Set callbacks.url (PUT /admin/config) before sending replies.');
+          return error(
+            409,
+            'no_callback_url',
+            'Set callbacks.url (PUT /admin/config) before sending replies.',
+          );
         }
         const callback = await reply(parsed.data);
         return { status: 200, body: callback };
@@ -518,7 +566,9 @@ function methodNotAllowed(method: string, allowed: readonly string[]): Answer {
   };
 }
 
-async function readJson(request: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
+async function readJson(
+  request: IncomingMessage,
+): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {

@@ -59,7 +59,13 @@ export function aliyunPhone(e164: string): string {
  * The id of one message: the call's BizId and the number. Receipts carry `biz_id` and
  * `phone_number` (national for the mainland); both forms of a number give the same id.
  */
-export function aliyunProviderMessageId({ bizId, phoneNumber }: { bizId: string; phoneNumber: string }): string {
+export function aliyunProviderMessageId({
+  bizId,
+  phoneNumber,
+}: {
+  bizId: string;
+  phoneNumber: string;
+}): string {
   let digits = phoneNumber.replace(/^\+/, '').replace(/^00/, '');
   if (digits.length === 13 && digits.startsWith('861')) digits = digits.slice(2);
   return `${bizId}:${digits}`;
@@ -141,7 +147,13 @@ const aliyunAnswer = z.looseObject({
 });
 
 /** What one exchange means for each message of the batch, in order. */
-export function parseAliyunAnswer({ batch, result }: { batch: SmsBatch; result: HttpExchange }): SendOutcome[] {
+export function parseAliyunAnswer({
+  batch,
+  result,
+}: {
+  batch: SmsBatch;
+  result: HttpExchange;
+}): SendOutcome[] {
   if (result.kind !== 'answered') return failAll(batch, networkFailure(result));
   const parsed = aliyunAnswer.safeParse(parseJsonBody(result.body));
   if (!parsed.success) {
@@ -182,7 +194,13 @@ export function createAliyunProvider({
       assertBatchSupported({ capabilities, batch });
       // assertBatchSupported has refused free text: every message is a template.
       const templates = batch.filter((message): message is TemplateMessage => 'template' in message);
-      const request = buildAliyunRequest({ batch: templates, credentials, regionId, now: now(), nonce: nonce() });
+      const request = buildAliyunRequest({
+        batch: templates,
+        credentials,
+        regionId,
+        now: now(),
+        nonce: nonce(),
+      });
       const result = await exchange({
         fetch,
         url: endpoint,

@@ -149,7 +149,11 @@ const meanings: Readonly<Record<string, Meaning>> = {
     scope: 'account',
     reason: 'The Aliyun account does not exist.',
   },
-  'isv.ACCOUNT_ABNORMAL': { outcome: 'permanent', scope: 'account', reason: 'The Aliyun account is abnormal.' },
+  'isv.ACCOUNT_ABNORMAL': {
+    outcome: 'permanent',
+    scope: 'account',
+    reason: 'The Aliyun account is abnormal.',
+  },
   'isv.DENY_IP_RANGE': {
     outcome: 'permanent',
     scope: 'account',

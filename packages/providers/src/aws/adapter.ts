@@ -53,13 +53,21 @@ interface Meaning {
 
 // Source: the SendTextMessage API reference (Errors) and the exceptions' Reason enums.
 const byName: Readonly<Record<string, Meaning>> = {
-  ThrottlingException: { outcome: 'throttled', scope: 'account', reason: 'AWS is throttling SendTextMessage.' },
+  ThrottlingException: {
+    outcome: 'throttled',
+    scope: 'account',
+    reason: 'AWS is throttling SendTextMessage.',
+  },
   InternalServerException: {
     outcome: 'retryable',
     scope: 'message',
     reason: 'AWS End User Messaging failed internally; it may work if tried again.',
   },
-  ValidationException: { outcome: 'permanent', scope: 'message', reason: 'AWS refused the message as invalid.' },
+  ValidationException: {
+    outcome: 'permanent',
+    scope: 'message',
+    reason: 'AWS refused the message as invalid.',
+  },
   ConflictException: {
     outcome: 'permanent',
     scope: 'message',
@@ -187,7 +195,12 @@ export function createAwsSmsProvider({
       assertBatchSupported({ capabilities, batch });
       const [message] = batch.filter((m): m is TextMessage => 'text' in m);
       if (!message) return [];
-      const input = buildSendTextMessageInput({ message, originationIdentity, configurationSetName, messageType });
+      const input = buildSendTextMessageInput({
+        message,
+        originationIdentity,
+        configurationSetName,
+        messageType,
+      });
       return sendWithAws({ batch, client, input, timeoutMs });
     },
   };

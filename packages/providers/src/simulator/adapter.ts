@@ -55,7 +55,11 @@ export function toSimulatorMessage(message: SmsMessage): SimulatorSendMessage {
       signature: message.signature,
     };
   }
-  return { ...base, text: message.text, ...(message.signature === undefined ? {} : { signature: message.signature }) };
+  return {
+    ...base,
+    text: message.text,
+    ...(message.signature === undefined ? {} : { signature: message.signature }),
+  };
 }
 
 /** What a simulator code means for the sender. */
@@ -106,7 +110,13 @@ const unreadable = (status: number): Failure => ({
   scope: 'batch',
 });
 
-export function parseSimulatorAnswer({ batch, result }: { batch: SmsBatch; result: HttpExchange }): SendOutcome[] {
+export function parseSimulatorAnswer({
+  batch,
+  result,
+}: {
+  batch: SmsBatch;
+  result: HttpExchange;
+}): SendOutcome[] {
   if (result.kind !== 'answered') return failAll(batch, networkFailure(result));
   const json = parseJsonBody(result.body);
   if (batch.length === 1 && result.status === 202) {
@@ -121,13 +131,19 @@ export function parseSimulatorAnswer({ batch, result }: { batch: SmsBatch; resul
   }
   if (batch.length > 1 && result.status === 200) {
     const answer = simulatorBatchAnswer.safeParse(json);
-    if (!answer.success || answer.data.results.length !== batch.length) return failAll(batch, unreadable(result.status));
+    if (!answer.success || answer.data.results.length !== batch.length)
+      return failAll(batch, unreadable(result.status));
     const { results } = answer.data;
     return batch.map((message, index): SendOutcome => {
       const item = results[index];
       if (!item) return { reference: message.reference, ...unreadable(result.status) };
       return item.status === 'accepted'
-        ? { reference: message.reference, outcome: 'accepted', providerMessageId: item.messageId, parts: item.parts }
+        ? {
+            reference: message.reference,
+            outcome: 'accepted',
+            providerMessageId: item.messageId,
+            parts: item.parts,
+          }
         : { reference: message.reference, ...simulatorFailure({ code: item.code, message: item.message }) };
     });
   }
@@ -183,7 +199,9 @@ export function loadSimulatorSettings(env: Readonly<Record<string, string | unde
   const parsed = simulatorEnv.safeParse(env);
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))].join(', ');
-    throw new Error(`The SMS simulator is not configured: set ${names} (see packages/local/src/environment.ts).`);
+    throw new Error(
+      `The SMS simulator is not configured: set ${names} (see packages/local/src/environment.ts).`,
+    );
   }
   const secret = parsed.data[simulatorEnvNames.callbackSecret];
   return {

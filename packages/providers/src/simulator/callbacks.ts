@@ -80,7 +80,13 @@ export const simulatorCallback = z.discriminatedUnion('type', [
 export type SimulatorCallback = z.infer<typeof simulatorCallback>;
 
 /** The secret that signs `account`'s callbacks. */
-export function simulatorAccountSecret({ callbackSecret, account }: { callbackSecret: string; account: string }): string {
+export function simulatorAccountSecret({
+  callbackSecret,
+  account,
+}: {
+  callbackSecret: string;
+  account: string;
+}): string {
   return createHmac('sha256', callbackSecret).update(`account:${account}`, 'utf8').digest('hex');
 }
 
@@ -118,10 +124,13 @@ export function verifySimulatorCallback({
   toleranceSeconds?: number;
 }): CallbackVerification {
   if (!timestamp || !signature) return { ok: false, reason: 'unsigned' };
-  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature)) return { ok: false, reason: 'malformed' };
+  if (!/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(signature))
+    return { ok: false, reason: 'malformed' };
   const seconds = Number(timestamp);
   if (Math.abs(now.getTime() / 1000 - seconds) > toleranceSeconds) return { ok: false, reason: 'stale' };
   const expected = Buffer.from(signSimulatorCallback({ secret, timestamp: seconds, body }), 'hex');
   const given = Buffer.from(signature, 'hex');
-  return timingSafeEqual(expected, given) ? { ok: true, timestamp: seconds } : { ok: false, reason: 'forged' };
+  return timingSafeEqual(expected, given)
+    ? { ok: true, timestamp: seconds }
+    : { ok: false, reason: 'forged' };
 }

@@ -40,7 +40,11 @@ export const simulatorSendMessage = z
       ctx.addIssue({ code: 'custom', path: ['text'], message: 'give either text or template, not both' });
     }
     if (message.template !== undefined && message.signature === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['signature'], message: 'a template message needs its signature' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['signature'],
+        message: 'a template message needs its signature',
+      });
     }
   });
 export type SimulatorSendMessage = z.infer<typeof simulatorSendMessage>;

@@ -118,7 +118,13 @@ const tencentAnswer = z.object({
     .refine((response) => response.Error !== undefined || response.SendStatusSet !== undefined),
 });
 
-export function parseTencentAnswer({ batch, result }: { batch: SmsBatch; result: HttpExchange }): SendOutcome[] {
+export function parseTencentAnswer({
+  batch,
+  result,
+}: {
+  batch: SmsBatch;
+  result: HttpExchange;
+}): SendOutcome[] {
   if (result.kind !== 'answered') return failAll(batch, networkFailure(result));
   const parsed = tencentAnswer.safeParse(parseJsonBody(result.body));
   if (!parsed.success) {
@@ -132,7 +138,10 @@ export function parseTencentAnswer({ batch, result }: { batch: SmsBatch; result:
   }
   const { Error: refused, SendStatusSet: statuses = [] } = parsed.data.Response;
   if (refused) {
-    return failAll(batch, widenToBatch(tencentFailure({ code: refused.Code, message: refused.Message }), batch.length));
+    return failAll(
+      batch,
+      widenToBatch(tencentFailure({ code: refused.Code, message: refused.Message }), batch.length),
+    );
   }
   const byPhone = new Map(statuses.map((status) => [status.PhoneNumber, status]));
   return batch.map((message, index) => {
@@ -156,7 +165,10 @@ export function parseTencentAnswer({ batch, result }: { batch: SmsBatch; result:
         ...(status.Fee > 0 ? { parts: status.Fee } : {}),
       };
     }
-    return { reference: message.reference, ...tencentFailure({ code: status.Code, message: status.Message }) };
+    return {
+      reference: message.reference,
+      ...tencentFailure({ code: status.Code, message: status.Message }),
+    };
   });
 }
 
@@ -177,7 +189,14 @@ export function createTencentProvider({
     async send(batch) {
       assertBatchSupported({ capabilities, batch });
       const templates = batch.filter((message): message is TemplateMessage => 'template' in message);
-      const request = buildTencentRequest({ batch: templates, credentials, smsSdkAppId, region, host, now: now() });
+      const request = buildTencentRequest({
+        batch: templates,
+        credentials,
+        smsSdkAppId,
+        region,
+        host,
+        now: now(),
+      });
       const result = await exchange({
         fetch,
         url: endpoint,

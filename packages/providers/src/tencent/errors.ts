@@ -145,8 +145,16 @@ const meanings: Readonly<Record<string, Meaning>> = {
 };
 
 const families: Readonly<Record<string, Meaning>> = {
-  RequestLimitExceeded: { outcome: 'throttled', scope: 'account', reason: 'Tencent Cloud is throttling API calls.' },
-  LimitExceeded: { outcome: 'throttled', scope: 'message', reason: 'A Tencent Cloud frequency limit was hit.' },
+  RequestLimitExceeded: {
+    outcome: 'throttled',
+    scope: 'account',
+    reason: 'Tencent Cloud is throttling API calls.',
+  },
+  LimitExceeded: {
+    outcome: 'throttled',
+    scope: 'message',
+    reason: 'A Tencent Cloud frequency limit was hit.',
+  },
   InternalError: { outcome: 'retryable', scope: 'batch', reason: 'Tencent Cloud internal error; try again.' },
   AuthFailure: { outcome: 'permanent', scope: 'account', reason: 'Tencent Cloud refused the credentials.' },
   UnauthorizedOperation: {
@@ -155,9 +163,21 @@ const families: Readonly<Record<string, Meaning>> = {
     reason: 'This account may not make this request.',
   },
   MissingParameter: { outcome: 'permanent', scope: 'batch', reason: 'The request misses a parameter.' },
-  UnsupportedOperation: { outcome: 'permanent', scope: 'batch', reason: 'Tencent Cloud does not support this request.' },
-  InvalidParameter: { outcome: 'permanent', scope: 'batch', reason: 'A parameter of the request is malformed.' },
-  InvalidParameterValue: { outcome: 'permanent', scope: 'message', reason: 'A value of the request is refused.' },
+  UnsupportedOperation: {
+    outcome: 'permanent',
+    scope: 'batch',
+    reason: 'Tencent Cloud does not support this request.',
+  },
+  InvalidParameter: {
+    outcome: 'permanent',
+    scope: 'batch',
+    reason: 'A parameter of the request is malformed.',
+  },
+  InvalidParameterValue: {
+    outcome: 'permanent',
+    scope: 'message',
+    reason: 'A value of the request is refused.',
+  },
   FailedOperation: { outcome: 'permanent', scope: 'message', reason: 'Tencent Cloud refused the message.' },
 };
 
@@ -165,6 +185,12 @@ const families: Readonly<Record<string, Meaning>> = {
 export function tencentFailure({ code, message }: { code: string; message?: string | undefined }): Failure {
   const meaning = meanings[code] ?? families[code.split('.')[0] ?? ''];
   const detail = message ? ` (${message})` : '';
-  if (meaning) return { outcome: meaning.outcome, scope: meaning.scope, code, reason: `${meaning.reason}${detail}` };
-  return { outcome: 'permanent', scope: 'message', code, reason: `Tencent Cloud refused the message${detail}.` };
+  if (meaning)
+    return { outcome: meaning.outcome, scope: meaning.scope, code, reason: `${meaning.reason}${detail}` };
+  return {
+    outcome: 'permanent',
+    scope: 'message',
+    code,
+    reason: `Tencent Cloud refused the message${detail}.`,
+  };
 }

@@ -52,7 +52,11 @@ const meanings: Readonly<Record<string, Meaning>> = {
   '14107': { outcome: 'throttled', scope: 'account', reason: 'SMS send rate limit exceeded.' },
   '21211': { outcome: 'permanent', scope: 'message', reason: "Invalid 'To' phone number." },
   '21614': { outcome: 'permanent', scope: 'message', reason: "'To' is not a valid mobile number." },
-  '21612': { outcome: 'permanent', scope: 'message', reason: "The 'To' number cannot be reached by SMS from this sender." },
+  '21612': {
+    outcome: 'permanent',
+    scope: 'message',
+    reason: "The 'To' number cannot be reached by SMS from this sender.",
+  },
   '21610': {
     outcome: 'permanent',
     scope: 'message',
@@ -66,7 +70,11 @@ const meanings: Readonly<Record<string, Meaning>> = {
   '21617': { outcome: 'permanent', scope: 'message', reason: 'The body is over 1,600 characters.' },
   '21602': { outcome: 'permanent', scope: 'message', reason: 'The message body is missing.' },
   '21606': { outcome: 'permanent', scope: 'account', reason: "The 'From' number cannot send SMS." },
-  '21659': { outcome: 'permanent', scope: 'account', reason: "The 'From' is not a Twilio number of this account." },
+  '21659': {
+    outcome: 'permanent',
+    scope: 'account',
+    reason: "The 'From' is not a Twilio number of this account.",
+  },
   '21212': { outcome: 'permanent', scope: 'account', reason: "Invalid 'From' number." },
   '20003': { outcome: 'permanent', scope: 'account', reason: 'Twilio refused the credentials.' },
   '20404': { outcome: 'permanent', scope: 'account', reason: 'The account or resource was not found.' },
@@ -87,7 +95,8 @@ export function twilioFailure({
   const known = code === undefined ? undefined : meanings[String(code)];
   const detail = message ? ` (${message})` : '';
   if (known) {
-    const retryAfterMs = known.outcome === 'throttled' ? parseRetryAfter(headers?.get('retry-after') ?? null) : undefined;
+    const retryAfterMs =
+      known.outcome === 'throttled' ? parseRetryAfter(headers?.get('retry-after') ?? null) : undefined;
     return {
       outcome: known.outcome,
       scope: known.scope,
@@ -99,7 +108,12 @@ export function twilioFailure({
   const byStatus = httpStatusFailure(headers ? { status, headers } : { status });
   return code === undefined
     ? byStatus
-    : { ...byStatus, code: String(code), reason: `${byStatus.reason}${detail}`, scope: byStatus.scope === 'batch' ? 'message' : byStatus.scope };
+    : {
+        ...byStatus,
+        code: String(code),
+        reason: `${byStatus.reason}${detail}`,
+        scope: byStatus.scope === 'batch' ? 'message' : byStatus.scope,
+      };
 }
 
 const twilioMessage = z.looseObject({ sid: z.string(), num_segments: z.string().nullish() });
@@ -140,7 +154,13 @@ export function buildTwilioRequest({
   };
 }
 
-export function parseTwilioAnswer({ batch, result }: { batch: SmsBatch; result: HttpExchange }): SendOutcome[] {
+export function parseTwilioAnswer({
+  batch,
+  result,
+}: {
+  batch: SmsBatch;
+  result: HttpExchange;
+}): SendOutcome[] {
   if (result.kind !== 'answered') return failAll(batch, networkFailure(result));
   const json = parseJsonBody(result.body);
   if (result.status === 200 || result.status === 201) {
