@@ -17,6 +17,7 @@ export * from './members/tag-jobs';
 export * from './members/use-cases';
 export * from './messages/assignment';
 export * from './messages/record';
+export * from './messages/segment-campaign';
 export * from './messages/segmenter';
 export * from './privacy/mask';
 export * from './queues/messages';

@@ -217,7 +217,8 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
       metrics: 'readWrite',
     },
     sendsTo: ['start', 'send'],
-    schedules: false,
+    // It deletes a one-time campaign's schedule once the start has fired.
+    schedules: true,
   },
   sender: {
     id: 'sender',

@@ -1,3 +1,4 @@
+import { runCounterKeyOf } from '../campaigns/counters';
 import type { MessageCategory } from '../compliance/suppression';
 import { resolveAudience } from '../members/audience';
 import { memberShard, memberShards, phoneHash } from '../members/identity';
@@ -95,12 +96,19 @@ export async function segmentRun(deps: SegmenterDeps, input: SegmentRunInput): P
         const deltas: Record<string, number> = {};
         for (const record of plan.records) {
           if (!createdNow.has(record.memberId)) continue;
-          deltas.targeted = (deltas.targeted ?? 0) + 1;
-          const key = record.state === 'pending' ? 'queued' : `suppressed.${record.reason}`;
-          deltas[key] = (deltas[key] ?? 0) + 1;
-          if (record.variantId !== undefined) {
-            const variantKey = `variant.${record.variantId}.${record.state === 'pending' ? 'queued' : 'suppressed'}`;
-            deltas[variantKey] = (deltas[variantKey] ?? 0) + 1;
+          const counted =
+            record.state === 'pending'
+              ? ({ counter: 'queued' } as const)
+              : ({ counter: 'suppressed', reason: record.reason } as const);
+          for (const variantId of record.variantId === undefined
+            ? [undefined]
+            : [undefined, record.variantId]) {
+            for (const key of [
+              runCounterKeyOf({ variantId, counter: 'targeted' }),
+              runCounterKeyOf({ variantId, ...counted }),
+            ]) {
+              deltas[key] = (deltas[key] ?? 0) + 1;
+            }
           }
         }
         if (Object.keys(deltas).length > 0) await deps.counters.add(tenantId, campaignId, runId, deltas);

@@ -51,6 +51,9 @@ export interface CallbackDispatcher {
   stop(): Promise<void>;
 }
 
+/** The dispatcher wakes at most this often, so a burst of receipts goes out in few callbacks. */
+const tickMs = 20;
+
 interface PendingReceipt {
   readonly dueAt: number;
   readonly account: string;
@@ -192,20 +195,21 @@ export function createCallbackDispatcher({
     }
   };
 
-  const arm = (): void => {
-    const next = pending.reduce((min, item) => Math.min(min, item.dueAt), Number.POSITIVE_INFINITY);
-    if (next === Number.POSITIVE_INFINITY || stopping.signal.aborted) return;
-    if (timer && next >= timerDueAt) return;
+  /** Fires at `dueAt` at the earliest, never more often than every tickMs: one pass per tick. */
+  const armFor = (dueAt: number): void => {
+    if (stopping.signal.aborted || (timer && dueAt >= timerDueAt)) return;
     if (timer) clearTimeout(timer);
-    timerDueAt = next;
+    timerDueAt = dueAt;
     timer = setTimeout(
       () => {
         timer = undefined;
         timerDueAt = Number.POSITIVE_INFINITY;
         dispatchDue(false);
-        arm();
+        let next = Number.POSITIVE_INFINITY;
+        for (const item of pending) if (item.dueAt < next) next = item.dueAt;
+        if (next !== Number.POSITIVE_INFINITY) armFor(Math.max(next, Date.now() + tickMs));
       },
-      Math.max(0, next - Date.now()),
+      Math.max(0, dueAt - Date.now()),
     );
   };
 
@@ -237,10 +241,12 @@ export function createCallbackDispatcher({
         return;
       }
       const at = Date.now();
+      let earliest = Number.POSITIVE_INFINITY;
       for (const { receipt, delayMs } of receiptsOf(message)) {
         pending.push({ dueAt: at + delayMs, account: message.account, receipt });
+        earliest = Math.min(earliest, at + delayMs);
       }
-      arm();
+      armFor(earliest);
     },
     async sendReplies(account, replies) {
       return track(post(account, { type: 'replies', replies: [...replies] }));

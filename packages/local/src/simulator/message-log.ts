@@ -50,6 +50,8 @@ export interface MessageLog {
   counts(): MessageCounts;
   /** How many messages `phone` received since the last reset. */
   countFor(phone: string): number;
+  /** Messages accepted since the last reset. */
+  total(): number;
   size(): number;
   setLimit(maxMessages: number): void;
   reset(): void;
@@ -126,6 +128,7 @@ export function createMessageLog({ maxMessages }: { maxMessages: number }): Mess
       };
     },
     countFor: (phone) => perPhone.get(phone) ?? 0,
+    total: () => total,
     size: () => kept.size,
     setLimit(maxMessages) {
       limit = maxMessages;

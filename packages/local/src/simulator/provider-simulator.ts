@@ -151,6 +151,14 @@ export async function startProviderSimulator({
   });
   const stopping = new AbortController();
   let listening = false;
+  // The number lists as sets: a send looks each of its numbers up in all four.
+  const numberSets = (from: SimulatorConfig) => ({
+    invalid: new Set(from.numbers.invalid),
+    unreachable: new Set(from.numbers.unreachable),
+    expired: new Set(from.numbers.expired),
+    partFailure: new Set(from.numbers.partFailure),
+  });
+  let numbers = numberSets(config);
 
   const configure = (patch: SimulatorConfigPatch): SimulatorConfig => {
     const next = applyConfigPatch(config, simulatorConfigPatch.parse(patch));
@@ -161,14 +169,14 @@ export async function startProviderSimulator({
     if (patch.rateLimit !== undefined) limiter.configure(next.rateLimit);
     log.setLimit(next.maxMessages);
     config = next;
+    numbers = numberSets(next);
     return config;
   };
 
   const fateOf = (phone: string): MessageFate => {
-    const { numbers } = config;
-    if (numbers.unreachable.includes(phone)) return 'unreachable';
-    if (numbers.expired.includes(phone)) return 'expired';
-    if (numbers.partFailure.includes(phone)) return 'partFailure';
+    if (numbers.unreachable.has(phone)) return 'unreachable';
+    if (numbers.expired.has(phone)) return 'expired';
+    if (numbers.partFailure.has(phone)) return 'partFailure';
     return 'delivered';
   };
 
@@ -187,7 +195,7 @@ export async function startProviderSimulator({
       };
 
   const prepare = (message: SimulatorSendMessage): Prepared => {
-    if (config.numbers.invalid.includes(message.to)) {
+    if (numbers.invalid.has(message.to)) {
       return {
         ok: false,
         message,
@@ -486,7 +494,7 @@ export async function startProviderSimulator({
 
   const health = (): ProviderSimulatorHealth => ({
     ok: listening,
-    messages: log.counts().total,
+    messages: log.total(),
     pendingReceipts: dispatcher.stats().pending,
   });
 
