@@ -61,6 +61,7 @@ export function stageSettings(stage: string): StageSettings {
     logRetention: isProduction ? RetentionDays.THREE_MONTHS : RetentionDays.TWO_WEEKS,
     routeThrottle: {
       api: { rateLimit: 500, burstLimit: 1_000 },
+      planner: { rateLimit: 500, burstLimit: 1_000 },
       callbacks: { rateLimit: 5_000, burstLimit: 5_000 },
     },
     functionErrorPeriod: Duration.minutes(5),

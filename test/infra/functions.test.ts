@@ -116,8 +116,8 @@ describe('QunfaFunction', () => {
       expect(environment.TABLE_TENANTS).toBe('table:tenants');
     });
 
-    it('points the api function at the stage schedule group and the start queue', () => {
-      const environment = functionEnvironment(bundled(), 'api');
+    it('points the planner function at the stage schedule group and the start queue', () => {
+      const environment = functionEnvironment(bundled(), 'planner');
 
       expect(environment.SCHEDULE_GROUP).toBe('qunfa-dev');
       expect(environment.SCHEDULE_TARGET_ARN).toBe('queue:start');

@@ -51,7 +51,14 @@ describe('HTTP API', () => {
   );
 
   it('has exactly the model routes', () => {
-    expect([...routes(synth('dev')).keys()].sort()).toEqual(['$default', 'ANY /callbacks/{proxy+}']);
+    expect([...routes(synth('dev')).keys()].sort()).toEqual([
+      '$default',
+      'ANY /callbacks/{proxy+}',
+      'ANY /campaigns',
+      'ANY /campaigns/{proxy+}',
+      'ANY /templates',
+      'ANY /templates/{proxy+}',
+    ]);
   });
 
   it('routes provider callbacks to the callbacks function', () => {

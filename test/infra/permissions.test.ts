@@ -196,7 +196,7 @@ describe('function permissions', () => {
       expect(actionsOnTable(permissions, 'members')).not.toContain('dynamodb:UpdateItem');
     });
 
-    it('gives scheduler actions and PassRole to api, segmenter and sender only', () => {
+    it('gives scheduler actions and PassRole to planner, segmenter and sender only', () => {
       const dev = synth('dev');
       const scheduling = functionIds.filter((id) =>
         functionPermissions(dev, id).some(
@@ -204,7 +204,7 @@ describe('function permissions', () => {
         ),
       );
 
-      expect(scheduling).toEqual(['api', 'segmenter', 'sender']);
+      expect(scheduling).toEqual(['planner', 'segmenter', 'sender']);
     });
   });
 });

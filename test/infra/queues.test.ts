@@ -179,7 +179,7 @@ describe('alarms', () => {
 
   it('has exactly one alarm per DLQ and per function', () => {
     synth('dev').stateless.resourceCountIs('AWS::CloudWatch::Alarm', queueIds.length + functionIds.length);
-    expect(Object.keys(functions)).toHaveLength(6);
+    expect(Object.keys(functions)).toHaveLength(7);
   });
 
   it('subscribes no one by default, and the alarmEmail by email when given', () => {

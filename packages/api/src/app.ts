@@ -10,7 +10,7 @@ import {
   type TemplateDeps,
   type TenancyDeps,
 } from '@qunfa/domain';
-import { accessLog, createRouter, httpErrors } from '@qunfa/http';
+import { accessLog, createRouter, httpErrors, type Route } from '@qunfa/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { campaignRoutes } from './routes/campaigns';
 import { importRoutes } from './routes/imports';
@@ -35,8 +35,10 @@ export type ApiHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** Every route of the HTTP API, in one list (the router and the OpenAPI document read it). */
-export function apiRoutes(deps: ApiDeps) {
+/** The routes of the `api` function: keys, tenant, members, imports, segments. */
+export function memberApiRoutes(
+  deps: Pick<ApiDeps, 'tenancy' | 'members' | 'segments' | 'imports' | 'tagJobs'>,
+): Route[] {
   return [
     ...tenancyRoutes(deps.tenancy),
     ...memberRoutes({
@@ -47,19 +49,43 @@ export function apiRoutes(deps: ApiDeps) {
     }),
     ...segmentRoutes({ segments: deps.segments, tenants: deps.tenancy.store }),
     ...importRoutes(deps.imports),
+  ];
+}
+
+/** The routes of the `planner` function: templates and campaigns. */
+export function plannerRoutes(deps: Pick<ApiDeps, 'tenancy' | 'templates' | 'campaigns'>): Route[] {
+  return [
     ...templateRoutes({ templates: deps.templates, tenants: deps.tenancy.store }),
     ...campaignRoutes({ campaigns: deps.campaigns, tenants: deps.tenancy.store }),
   ];
 }
 
-/** The API function: middleware first, router last. */
-export function createApiHandler(deps: ApiDeps): ApiHandler {
+/** Every route of the HTTP API, in one list (tests, the OpenAPI document). */
+export function apiRoutes(deps: ApiDeps): Route[] {
+  return [...memberApiRoutes(deps), ...plannerRoutes(deps)];
+}
+
+/** An HTTP function over some routes: middleware first, router last. */
+export function createHttpHandler({
+  routes,
+  tenancy,
+  logger,
+}: {
+  routes: readonly Route[];
+  tenancy: Pick<TenancyDeps, 'store'>;
+  logger: QunfaLogger;
+}): ApiHandler {
   const router = createRouter({
-    routes: apiRoutes(deps),
-    authenticate: (authorization) => authenticate({ store: deps.tenancy.store, authorization }),
+    routes,
+    authenticate: (authorization) => authenticate({ store: tenancy.store, authorization }),
   });
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(accessLog({ logger: deps.logger }))
-    .use(httpErrors({ logger: deps.logger }))
+    .use(accessLog({ logger }))
+    .use(httpErrors({ logger }))
     .handler(router);
+}
+
+/** The whole HTTP API in one handler (tests; on AWS it is split over `api` and `planner`). */
+export function createApiHandler(deps: ApiDeps): ApiHandler {
+  return createHttpHandler({ routes: apiRoutes(deps), tenancy: deps.tenancy, logger: deps.logger });
 }

@@ -97,8 +97,9 @@ export function matchRoute(
 ): { route: CompiledRoute; pathParameters: Record<string, string> | undefined } | undefined {
   for (const route of routes) {
     if (!route.pattern) return { route, pathParameters: undefined };
-    const groups = route.pattern.exec(path)?.groups;
-    if (groups) return { route, pathParameters: { ...groups } };
+    const match = route.pattern.exec(path);
+    // A route without variables (`/campaigns`) matches with no groups at all.
+    if (match) return { route, pathParameters: match.groups ? { ...match.groups } : undefined };
   }
   return undefined;
 }
