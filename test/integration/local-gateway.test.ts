@@ -31,6 +31,7 @@ const capture =
 
 const functions = {
   api: { name: 'qunfa-test-api', timeoutSeconds: 0.5, memoryMb: 1024, handler: capture('api') },
+  planner: { name: 'qunfa-test-planner', timeoutSeconds: 0.5, memoryMb: 1024, handler: capture('planner') },
   callbacks: {
     name: 'qunfa-test-callbacks',
     timeoutSeconds: 10,

@@ -139,7 +139,7 @@ describe('loadFunctionConfig', () => {
   });
 
   it('reads the schedule group, role and target for a function that schedules', () => {
-    const config = loadFunctionConfig('api', requiredEnv('api'));
+    const config = loadFunctionConfig('planner', requiredEnv('planner'));
 
     expect(config.schedule).toEqual({
       groupName: 'qunfa',
