@@ -1,14 +1,18 @@
-import { createLogger, createQueueHandler, loadFunctionConfig } from '@qunfa/aws';
-import { sendMessage } from '@qunfa/domain';
+import {
+  createDocumentClient,
+  createLogger,
+  createSenderHandler,
+  createSqsClient,
+  loadFunctionConfig,
+  senderDeps,
+} from '@qunfa/aws';
 
-// Claiming and sending arrive with the campaigns issue; until then a batch is validated and acknowledged.
+// Send queue → each member of a batch claimed, checked, rendered, rate-limited and sent
+// (packages/domain/src/messages/sender.ts); the adapters are assembled in packages/aws.
 const config = loadFunctionConfig('sender');
 const logger = createLogger({ service: 'sender', level: config.logLevel });
 
-export const handler = createQueueHandler({
-  schema: sendMessage,
+export const handler = createSenderHandler({
+  deps: senderDeps({ client: createDocumentClient(), sqs: createSqsClient(), config }),
   logger,
-  process: async (message) => {
-    logger.info('send message accepted', { tenantId: message.tenantId, type: message.type });
-  },
 });

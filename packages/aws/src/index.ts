@@ -16,6 +16,7 @@ export * from './logging/logger';
 export * from './members';
 export * from './scheduler/cron';
 export * from './scheduler/event-bridge-scheduler';
+export * from './sender';
 export * from './sqs/queue-handler';
 export * from './sqs/send';
 export * from './templates';

@@ -19,6 +19,8 @@ export * from './messages/assignment';
 export * from './messages/record';
 export * from './messages/segment-campaign';
 export * from './messages/segmenter';
+export * from './messages/sender';
+export * from './messages/sender-decisions';
 export * from './privacy/mask';
 export * from './queues/messages';
 export * from './scheduling/scheduler';

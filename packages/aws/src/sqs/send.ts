@@ -40,17 +40,53 @@ export function queueBatchSender<T>({
   schema: z.ZodType<T>;
 }): (messages: readonly T[]) => Promise<void> {
   return async (messages) => {
-    const bodies = messages.map((message) => JSON.stringify(schema.parse(message)));
-    for (let start = 0; start < bodies.length; start += 10) {
-      let entries = bodies.slice(start, start + 10).map((body, i) => ({ Id: String(i), MessageBody: body }));
-      for (let attempt = 0; entries.length > 0; attempt++) {
-        if (attempt === 4) throw new Error(`SQS refused ${entries.length} messages four times.`);
-        const { Failed } = await client.send(
-          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
-        );
-        const failed = new Set((Failed ?? []).map((entry) => entry.Id));
-        entries = entries.filter((entry) => failed.has(entry.Id));
-      }
-    }
+    const bodies = messages.map((message) => ({ MessageBody: JSON.stringify(schema.parse(message)) }));
+    await sendInBatches({ client, queueUrl, bodies });
   };
+}
+
+/**
+ * As queueBatchSender, each message after its own delay (SQS DelaySeconds, 0–900 s): for a
+ * consumer that puts work back to be looked at later (the sender's holds and retries).
+ */
+export function queueDelayedBatchSender<T>({
+  client,
+  queueUrl,
+  schema,
+}: {
+  client: SQSClient;
+  queueUrl: string;
+  schema: z.ZodType<T>;
+}): (messages: readonly { message: T; delaySeconds: number }[]) => Promise<void> {
+  return async (messages) => {
+    const bodies = messages.map(({ message, delaySeconds }) => {
+      if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900) {
+        throw new RangeError(`SQS delays a message by 0 to 900 whole seconds, not ${delaySeconds}.`);
+      }
+      return { MessageBody: JSON.stringify(schema.parse(message)), DelaySeconds: delaySeconds };
+    });
+    await sendInBatches({ client, queueUrl, bodies });
+  };
+}
+
+async function sendInBatches({
+  client,
+  queueUrl,
+  bodies,
+}: {
+  client: SQSClient;
+  queueUrl: string;
+  bodies: readonly { MessageBody: string; DelaySeconds?: number }[];
+}): Promise<void> {
+  for (let start = 0; start < bodies.length; start += 10) {
+    let entries = bodies.slice(start, start + 10).map((body, i) => ({ Id: String(i), ...body }));
+    for (let attempt = 0; entries.length > 0; attempt++) {
+      if (attempt === 4) throw new Error(`SQS refused ${entries.length} messages four times.`);
+      const { Failed } = await client.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+      );
+      const failed = new Set((Failed ?? []).map((entry) => entry.Id));
+      entries = entries.filter((entry) => failed.has(entry.Id));
+    }
+  }
 }

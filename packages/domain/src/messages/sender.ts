@@ -1,0 +1,902 @@
+import type { Campaign } from '../campaigns/campaign';
+import type { RunCounters } from '../campaigns/counters';
+import { type CampaignRun, isActiveRun, type RunStore } from '../campaigns/runs';
+import { finishRun } from '../campaigns/use-cases';
+import {
+  claimFrequencyCap,
+  type FrequencyCapStore,
+  type FrequencyCapToken,
+} from '../compliance/frequency-caps';
+import { recipientTimeZone } from '../compliance/quiet-hours';
+import { suppressionReason } from '../compliance/suppression';
+import { phoneHash } from '../members/identity';
+import type { Member } from '../members/member';
+import type { MemberStore, OptOutStore } from '../members/store';
+import {
+  defaultSendRetryPolicy,
+  nextSendStep,
+  type SendRetryPolicy,
+  type SendTries,
+} from '../sending/backoff';
+import { type RateLimitPlan, type RateTake, rateLimitPlan } from '../sending/rate-limit';
+import { ConflictError } from '../shared/errors';
+import type { RecordStore } from '../shared/records';
+import { type CompiledTemplate, compileTemplate, renderMessage } from '../templates/compile';
+import { measureMessage } from '../templates/encoding';
+import { estimateCost, type SmsProviderId } from '../templates/pricing';
+import type { SavedTemplate } from '../templates/use-cases';
+import type { SendValues } from '../templates/variables';
+import type { TenantStore } from '../tenancy/store';
+import { type Tenant, tenantSignature } from '../tenancy/tenant';
+import type { MessageEvent, MessageRecord, MessageStore } from './record';
+import {
+  messageReferenceOf,
+  type OutgoingSms,
+  providerOutcomeOf,
+  type Requeue,
+  type RunRef,
+  recordReason,
+  recordStanding,
+  remainingToSettle,
+  requeueMessages,
+  type SendBatchMessage,
+  type SendCounter,
+  type SenderProvider,
+  SendTally,
+  type SmsSendOutcome,
+  sendWindowDecision,
+} from './sender-decisions';
+
+// The send queue's work (ARCHITECTURE.md, "The flow of one campaign"): each `send.batch`
+// names up to 100 members of one run, each of whom already has a message record. For each:
+//
+//   1. the record: pending goes on; a claim younger than the lease is someone else's (looked
+//      at again when the lease is over); an older one lost its claimant, who may have reached
+//      the provider: it becomes `unknown`, never resent; anything else is settled already, so
+//      a redelivered batch does nothing twice;
+//   2. a campaign paused: put back, untouched, to look again in a minute; cancelled (or its
+//      run ended): suppressed `cancelled`;
+//   3. quiet hours (the campaign's hours and, for marketing, the tenant's too, on the member's
+//      wall clock, else the tenant's zone) with `hold`: put back, unclaimed, until the window
+//      opens (below);
+//   4. the claim: pending → claimed with a fresh token, a conditional write, so of two senders
+//      given the same member one claims and the other finds it taken;
+//   5. at claim time, in this order (the first that applies is the record's reason):
+//      member erased → `erased`; opted out (the opt-out store, read after the claim),
+//      no marketing consent, invalid phone → that reason; outside the window with `drop` →
+//      `quiet_hours`; the variant's template cannot fill a variable → `missing_variable`
+//      (a template gone, no signature, or no approved template for a template-only provider
+//      → `failed` with that reason);
+//      the frequency cap (marketing only, shared by every campaign, keyed by phone hash) →
+//      `capped` (caps drop, they do not hold: a member over the cap today is not owed this
+//      campaign later);
+//   6. rate-limit tokens counted in parts, from the tenant's provider account and, when the
+//      campaign has a throttle, from the campaign's own account; refused: waited for while
+//      the invocation has time, else the claim is released and the member put back after the
+//      wait (never a failure);
+//   7. the provider call, one message per call, and its answer: accepted → `sent` with the
+//      provider's id, parts and cost; throttled → released and put back with jitter (its cap
+//      slot given back); a transient fault → retried with backoff in the invocation, or put
+//      back with its tries when time is short, then `failed` with the reason when the tries
+//      run out; refused → `failed` with the reason; no answer (a timeout after the request
+//      left) → `unknown` at once: never resent, receipts settle it.
+//
+// A member whose processing throws before the provider call has its claim released, so the
+// redelivered batch sends it; one that throws after the call stays claimed and, its lease
+// over, becomes `unknown`. Every state change is counted once, by whoever made it, and an
+// invocation adds its counts with one RunCounters.add per run (`close`).
+//
+// Holding for quiet hours uses the send queue's delay (at most 15 minutes): a member held
+// until 09:00 comes back every 15 minutes, finds the window still closed and is put back
+// again, about 44 hops through a night, each one SQS message per 100 members and no write.
+// A paused campaign's members come back every minute the same way. (Resuming through the
+// scheduler, one schedule per run and window, would save the hops; the chain needs no
+// other state and cannot lose a member: the queue always holds the message that will
+// bring them back.)
+//
+// Completion (the run ends when no record is pending or claimed): after adding its counts, an
+// invocation reads the run's counters; when nothing remains to settle (targeted − suppressed
+// − sent − failed − unknown ≤ 0) it confirms from the records (a scan that stops at the first
+// pending or claimed one) and ends the run with finishRun. Counters are the cheap trigger and
+// the records the proof, so a doubled increment never ends a run early. Two things can make
+// the counters miss the end: the segmenter still recording the audience (run `starting`),
+// and counts lost with a sender killed between its writes and its counter add. For those a
+// probe (a `send.batch` with `probe: true`, delayed) looks again: planted when the counters
+// say done but the run is starting or a record is still open, and by every redelivered
+// batch (a previous delivery may have died), re-planted by each probe while the run is
+// active. So a run always ends once its records are settled, though after a lost counter add
+// its counters stay short by the members that invocation settled (a recount from the records
+// at completion would mend them; not built yet).
+
+/** How the sender takes rate-limit tokens: the plan travels with the take (DynamoRateLimiter). */
+export interface SendRateLimiter {
+  take(input: { account: string; plan: RateLimitPlan; parts: number; now: Date }): Promise<RateTake>;
+}
+
+/**
+ * Parts per second each provider account is held to: a tenth below 1,000 for the simulator
+ * (its default) and the Chinese providers (the limiter's fixed windows can meet at a
+ * boundary); cautious figures for AWS End User Messaging and Twilio, whose rates depend on
+ * the origination numbers. Contracts differ: a per-tenant rate is a setting still to add.
+ */
+export const defaultProviderPartsPerSecond: Readonly<Record<SmsProviderId, number>> = {
+  simulator: 900,
+  aliyun: 900,
+  tencent: 900,
+  aws: 18,
+  twilio: 10,
+};
+
+export interface SenderSettings {
+  /** How long a claim may be held: the send queue's visibility timeout. */
+  readonly leaseMs: number;
+  /** Members of one batch worked on at once. */
+  readonly concurrency: number;
+  readonly retryPolicy: SendRetryPolicy;
+  readonly providerPartsPerSecond: Readonly<Record<SmsProviderId, number>>;
+  /** When a paused campaign's members are looked at again. */
+  readonly pausedRecheckMs: number;
+  /** Held members come back up to this much after their window opens, so they do not all meet. */
+  readonly holdJitterMs: number;
+  /**
+   * Probe delays: while the segmenter is still recording the run, when the counters say done
+   * but a record is open, and while the run is far from done.
+   */
+  readonly probeStartingMs: number;
+  readonly probeSoonMs: number;
+  readonly probeLaterMs: number;
+}
+
+export const defaultSenderSettings: SenderSettings = {
+  leaseMs: 360_000,
+  concurrency: 10,
+  retryPolicy: defaultSendRetryPolicy,
+  providerPartsPerSecond: defaultProviderPartsPerSecond,
+  pausedRecheckMs: 60_000,
+  holdJitterMs: 30_000,
+  probeStartingMs: 10_000,
+  probeSoonMs: 30_000,
+  probeLaterMs: 300_000,
+};
+
+export interface SenderDeps {
+  readonly messages: MessageStore;
+  readonly members: Pick<MemberStore, 'getMany'>;
+  readonly optOuts: Pick<OptOutStore, 'optedOut'>;
+  readonly tenants: Pick<TenantStore, 'getTenant'>;
+  readonly campaigns: RecordStore<Campaign>;
+  readonly runs: RunStore;
+  readonly counters: RunCounters;
+  readonly templates: Pick<RecordStore<SavedTemplate>, 'get'>;
+  readonly caps: FrequencyCapStore;
+  readonly rateLimiter: SendRateLimiter;
+  /** The tenant's provider (its `provider` setting); throws when it is not configured. */
+  readonly providerFor: (tenant: Tenant) => SenderProvider;
+  /** Puts messages on the send queue, each after its delay (≤ 900 s). */
+  readonly requeue: (
+    messages: readonly { message: SendBatchMessage; delaySeconds: number }[],
+  ) => Promise<void>;
+  readonly now: () => Date;
+  /** A number in [0, 1): jitter. */
+  readonly random: () => number;
+  /** A fresh claim token. */
+  readonly newToken: () => string;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly settings?: Partial<SenderSettings>;
+}
+
+/** What one batch did, for the log. */
+export interface SendBatchReport {
+  readonly outcome: 'worked' | 'paused' | 'ignored';
+  readonly reason?: string;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+export interface RunSettlement {
+  readonly run: RunRef;
+  readonly remaining?: number;
+  readonly outcome: 'unsettled' | 'completed' | 'ended' | 'open' | 'starting';
+  readonly probe?: 'starting' | 'soon' | 'later';
+}
+
+/** One invocation's work: batches in, then `close` adds the counts and ends finished runs. */
+export interface SendSession {
+  process(message: SendBatchMessage, delivery?: { readonly receiveCount?: number }): Promise<SendBatchReport>;
+  close(): Promise<RunSettlement[]>;
+}
+
+/** Starts an invocation's session; `deadline` is when it must stop starting new work. */
+export function startSendSession(deps: SenderDeps, { deadline }: { deadline: Date }): SendSession {
+  return new Session(deps, deadline);
+}
+
+/** A member claimed by this invocation, with what is needed to settle it. */
+interface Claimed {
+  readonly record: MessageRecord;
+  readonly token: string;
+  readonly member: Member | undefined;
+}
+
+interface BatchContext {
+  readonly run: RunRef;
+  readonly tenant: Tenant;
+  readonly campaign: Campaign;
+  readonly runRecord: CampaignRun;
+  /** Cancelled or ended: every member left is suppressed `cancelled`. */
+  readonly stopped: boolean;
+  readonly provider: SenderProvider | undefined;
+  readonly tries: SendTries | undefined;
+}
+
+type Content =
+  | { readonly compiled: CompiledTemplate; readonly values: SendValues | undefined }
+  | { readonly refused: string };
+
+/** Mutable per member: whether the provider may have the message, and the cap slot held. */
+interface MemberState {
+  inDoubt: boolean;
+  cap: FrequencyCapToken | undefined;
+}
+
+const runKey = ({ tenantId, campaignId, runId }: RunRef): string =>
+  `${tenantId}\u0000${campaignId}\u0000${runId}`;
+
+class Session implements SendSession {
+  readonly #deps: SenderDeps;
+  readonly #settings: SenderSettings;
+  readonly #deadline: Date;
+  readonly #tally = new SendTally();
+  readonly #tenants = new Map<string, Promise<Tenant | undefined>>();
+  readonly #campaigns = new Map<string, Promise<Campaign | undefined>>();
+  readonly #runs = new Map<string, Promise<CampaignRun | undefined>>();
+  readonly #contents = new Map<string, Promise<Content>>();
+  readonly #plans = new Map<string, RateLimitPlan>();
+  /** Runs this invocation touched: whether one of their batches was redelivered or a probe. */
+  readonly #touched = new Map<string, { run: RunRef; suspect: boolean; probeMemberId: string }>();
+
+  constructor(deps: SenderDeps, deadline: Date) {
+    this.#deps = deps;
+    this.#settings = { ...defaultSenderSettings, ...deps.settings };
+    this.#deadline = deadline;
+  }
+
+  async process(
+    message: SendBatchMessage,
+    { receiveCount = 1 }: { readonly receiveCount?: number } = {},
+  ): Promise<SendBatchReport> {
+    const run: RunRef = { tenantId: message.tenantId, campaignId: message.campaignId, runId: message.runId };
+    const touched = this.#touched.get(runKey(run));
+    const suspect = receiveCount > 1 || message.probe === true;
+    this.#touched.set(runKey(run), {
+      run,
+      suspect: suspect || touched?.suspect === true,
+      probeMemberId: touched?.probeMemberId ?? message.memberIds[0] ?? '',
+    });
+    const context = await this.#context(run, message);
+    if ('ignored' in context) return { outcome: 'ignored', reason: context.ignored, counts: {} };
+    const counts: Record<string, number> = {};
+    const requeues: Requeue[] = [];
+    if (!context.stopped && context.campaign.state === 'paused') {
+      for (const memberId of message.memberIds)
+        requeues.push({ memberId, delayMs: this.#settings.pausedRecheckMs, tries: message.tries });
+      await this.#requeue(run, requeues);
+      return { outcome: 'paused', counts: { requeued: requeues.length } };
+    }
+    await new Batch(this, context, counts, requeues).work(message.memberIds);
+    await this.#requeue(run, requeues);
+    return { outcome: 'worked', counts };
+  }
+
+  async close(): Promise<RunSettlement[]> {
+    const counted = new Set<string>();
+    for (const { run, deltas } of this.#tally.drain()) {
+      await this.#deps.counters.add(run.tenantId, run.campaignId, run.runId, deltas);
+      counted.add(runKey(run));
+    }
+    const settlements: RunSettlement[] = [];
+    for (const [key, { run, suspect, probeMemberId }] of this.#touched) {
+      if (!counted.has(key) && !suspect) continue;
+      const settlement = await this.#settle(run, suspect);
+      settlements.push(settlement);
+      if (settlement.probe !== undefined && probeMemberId !== '') {
+        const delayMs = {
+          starting: this.#settings.probeStartingMs,
+          soon: this.#settings.probeSoonMs,
+          later: this.#settings.probeLaterMs,
+        }[settlement.probe];
+        const [probe] = requeueMessages({ base: run, requeues: [{ memberId: probeMemberId, delayMs }] });
+        if (probe) await this.#deps.requeue([{ ...probe, message: { ...probe.message, probe: true } }]);
+      }
+    }
+    this.#touched.clear();
+    return settlements;
+  }
+
+  // ── shared with the batches ───────────────────────────────────────────────────────────
+
+  get deps(): SenderDeps {
+    return this.#deps;
+  }
+
+  get settings(): SenderSettings {
+    return this.#settings;
+  }
+
+  get deadline(): Date {
+    return this.#deadline;
+  }
+
+  count(run: RunRef, variantId: string | undefined, counted: SendCounter): void {
+    this.#tally.count({ run, variantId, ...counted });
+  }
+
+  /** The template of a record's variant, compiled once per invocation, with its values. */
+  content(context: BatchContext, variantId: string | undefined): Promise<Content> {
+    const chosen = contentOf(context.campaign, variantId);
+    if (!chosen) return Promise.resolve({ refused: 'template_rejected:no_such_variant' });
+    const key = `${context.run.tenantId}\u0000${chosen.templateId}`;
+    let compiled = this.#contents.get(key);
+    if (!compiled) {
+      compiled = this.#compile(context.tenant, chosen.templateId);
+      this.#contents.set(key, compiled);
+    }
+    return compiled.then((content) =>
+      'refused' in content ? content : { compiled: content.compiled, values: chosen.values },
+    );
+  }
+
+  plan(account: string, partsPerSecond: number, maxPartsPerTake: number): RateLimitPlan {
+    const key = `${account}\u0000${partsPerSecond}`;
+    let plan = this.#plans.get(key);
+    if (!plan) {
+      plan = rateLimitPlan({ partsPerSecond, maxPartsPerTake });
+      this.#plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  // ── inside ────────────────────────────────────────────────────────────────────────────
+
+  async #compile(tenant: Tenant, templateId: string): Promise<Content> {
+    const template = await this.#deps.templates.get(tenant.tenantId, templateId);
+    if (!template) return { refused: 'template_rejected:template_missing' };
+    const signature = tenantSignature(tenant);
+    if (signature === undefined) return { refused: 'signature_rejected:no_signature' };
+    try {
+      return {
+        compiled: compileTemplate({ template, signature, timeZone: tenant.timeZone }),
+        values: undefined,
+      };
+    } catch {
+      return { refused: 'template_rejected:template_invalid' };
+    }
+  }
+
+  async #context(run: RunRef, message: SendBatchMessage): Promise<BatchContext | { ignored: string }> {
+    const { tenantId, campaignId, runId } = run;
+    const tenant = await cached(this.#tenants, tenantId, () => this.#deps.tenants.getTenant(tenantId));
+    if (!tenant) return { ignored: 'the tenant no longer exists' };
+    const campaign = await cached(this.#campaigns, `${tenantId}\u0000${campaignId}`, () =>
+      this.#deps.campaigns.get(tenantId, campaignId),
+    );
+    if (!campaign) return { ignored: 'the campaign no longer exists' };
+    const runRecord = await cached(this.#runs, runKey(run), () =>
+      this.#deps.runs.get(tenantId, campaignId, runId),
+    );
+    if (!runRecord) return { ignored: 'the run does not exist' };
+    const stopped =
+      runRecord.state === 'cancelled' ||
+      runRecord.state === 'failed' ||
+      campaign.state === 'cancelled' ||
+      campaign.state === 'failed';
+    // Resolved before any claim: a provider that is not configured fails the batch untouched.
+    const provider = stopped || campaign.state === 'paused' ? undefined : this.#deps.providerFor(tenant);
+    return { run, tenant, campaign, runRecord, stopped, provider, tries: message.tries };
+  }
+
+  async #requeue(run: RunRef, requeues: readonly Requeue[]): Promise<void> {
+    if (requeues.length === 0) return;
+    await this.#deps.requeue(requeueMessages({ base: run, requeues }));
+  }
+
+  /** Whether the run is done (see the head of this file), and whether to look again later. */
+  async #settle(run: RunRef, suspect: boolean): Promise<RunSettlement> {
+    const { tenantId, campaignId, runId } = run;
+    const tally = await this.#deps.counters.read(tenantId, campaignId, runId);
+    const remaining = remainingToSettle(tally.total);
+    if (remaining > 0 && !suspect) return { run, remaining, outcome: 'unsettled' };
+    const current = await this.#deps.runs.get(tenantId, campaignId, runId);
+    if (!current || !isActiveRun(current)) return { run, remaining, outcome: 'ended' };
+    if (current.state === 'starting') return { run, remaining, outcome: 'starting', probe: 'starting' };
+    if (await this.#hasOpenRecords(run)) {
+      return { run, remaining, outcome: 'open', probe: remaining <= 0 ? 'soon' : 'later' };
+    }
+    try {
+      await finishRun(
+        { campaigns: this.#deps.campaigns, runs: this.#deps.runs, now: this.#deps.now },
+        { tenantId, campaignId, runId, state: 'completed' },
+      );
+    } catch (error) {
+      // Two invocations finishing the same run: the second finds it ended.
+      if (!(error instanceof ConflictError)) throw error;
+      const after = await this.#deps.runs.get(tenantId, campaignId, runId);
+      if (after && isActiveRun(after)) throw error;
+    }
+    return { run, remaining, outcome: 'completed' };
+  }
+
+  async #hasOpenRecords({ tenantId, runId }: RunRef): Promise<boolean> {
+    for await (const page of this.#deps.messages.scan(tenantId, runId)) {
+      if (page.some((record) => record.state === 'pending' || record.state === 'claimed')) return true;
+    }
+    return false;
+  }
+}
+
+/** The template and values of a variant (a single-template campaign's members are variant A). */
+function contentOf(
+  campaign: Campaign,
+  variantId: string | undefined,
+): { templateId: string; values: SendValues | undefined } | undefined {
+  const content = campaign.content;
+  if (!('variants' in content)) return { templateId: content.templateId, values: content.values };
+  const variant = content.variants.find((candidate) => candidate.variantId === variantId);
+  return variant && { templateId: variant.templateId, values: variant.values };
+}
+
+function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) {
+    value = load();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+/** Runs `work` over `items`, `limit` at once; every item is worked on, then the first error is thrown. */
+async function eachWithConcurrency<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const errors: unknown[] = [];
+  const queue = items.values();
+  const worker = async (): Promise<void> => {
+    for (const item of queue) {
+      try {
+        await work(item);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
+
+/** One `send.batch` worked through (the numbered steps at the head of this file). */
+class Batch {
+  readonly #session: Session;
+  readonly #context: BatchContext;
+  readonly #counts: Record<string, number>;
+  readonly #requeues: Requeue[];
+
+  constructor(session: Session, context: BatchContext, counts: Record<string, number>, requeues: Requeue[]) {
+    this.#session = session;
+    this.#context = context;
+    this.#counts = counts;
+    this.#requeues = requeues;
+  }
+
+  get #deps(): SenderDeps {
+    return this.#session.deps;
+  }
+
+  #note(what: string): void {
+    this.#counts[what] = (this.#counts[what] ?? 0) + 1;
+  }
+
+  #putBack(memberId: string, delayMs: number, tries?: SendTries): void {
+    this.#requeues.push({ memberId, delayMs, tries });
+    this.#note('requeued');
+  }
+
+  async work(memberIds: readonly string[]): Promise<void> {
+    const { tenantId, runId } = this.#context.run;
+    const { leaseMs, concurrency } = this.#session.settings;
+    const ids = [...new Set(memberIds)];
+    if (this.#deps.now() >= this.#session.deadline) {
+      // Out of time before starting: the batch comes back as it is.
+      for (const memberId of ids) this.#putBack(memberId, 0, this.#context.tries);
+      return;
+    }
+    // 1. Where each record stands.
+    const pending: MessageRecord[] = [];
+    await eachWithConcurrency(ids, concurrency, async (memberId) => {
+      const record = await this.#deps.messages.get(tenantId, runId, memberId);
+      const standing = recordStanding({ record, now: this.#deps.now(), leaseMs });
+      if (standing.kind === 'pending' && record) pending.push(record);
+      else if (standing.kind === 'leased') this.#putBack(memberId, standing.waitMs + 1_000);
+      else if (standing.kind === 'lease_expired' && record) await this.#giveUpLostClaim(record);
+      else this.#note(standing.kind);
+    });
+    if (pending.length === 0) return;
+
+    // 3. Quiet hours with `hold`: back on the queue without a claim (no write at all).
+    const members = await this.#deps.members.getMany(
+      tenantId,
+      pending.map((record) => record.memberId),
+    );
+    const toClaim = pending.filter((record) => {
+      const member = members.get(record.memberId);
+      if (this.#context.stopped || !member) return true;
+      const window = this.#window(member);
+      if (window.kind !== 'hold') return true;
+      const jitter = Math.floor(this.#deps.random() * this.#session.settings.holdJitterMs);
+      this.#putBack(record.memberId, window.opensAt.getTime() - this.#deps.now().getTime() + jitter);
+      this.#note('held');
+      return false;
+    });
+
+    // 4. The claims.
+    const claimed: Claimed[] = [];
+    await eachWithConcurrency(toClaim, concurrency, async (record) => {
+      const token = this.#deps.newToken();
+      const result = await this.#deps.messages.claim(tenantId, runId, record.memberId, {
+        token,
+        now: this.#deps.now(),
+      });
+      if (result.moved) {
+        claimed.push({ record: result.record, token, member: members.get(record.memberId) });
+        return;
+      }
+      // Another sender got there first: leave it to them, and look again if they die.
+      const standing = recordStanding({ record: result.current, now: this.#deps.now(), leaseMs });
+      if (standing.kind === 'leased') this.#putBack(record.memberId, standing.waitMs + 1_000);
+      else if (standing.kind === 'pending') this.#putBack(record.memberId, 0);
+      else this.#note('settled');
+    });
+
+    // 5. Opt-outs are read after the claims: what counts is the list at claim time.
+    let optedOut: ReadonlySet<string> = new Set<string>();
+    try {
+      if (this.#context.campaign.category === 'marketing' && !this.#context.stopped && claimed.length > 0) {
+        optedOut = await this.#deps.optOuts.optedOut(
+          tenantId,
+          claimed.flatMap(({ member }) => (member ? [phoneHash({ tenantId, phone: member.phone })] : [])),
+        );
+      }
+    } catch (error) {
+      // Nothing was sent: give every claim back, so the redelivered batch sends them.
+      await eachWithConcurrency(claimed, concurrency, (claim) =>
+        this.#release(claim, { inDoubt: false, cap: undefined }),
+      ).catch(() => undefined);
+      throw error;
+    }
+
+    await eachWithConcurrency(claimed, concurrency, (claim) => this.#settleClaim(claim, optedOut));
+  }
+
+  /** A claim whose claimant died: it may have been sent, so it is never resent (invariant 1). */
+  async #giveUpLostClaim(record: MessageRecord): Promise<void> {
+    const now = this.#deps.now();
+    const result = await this.#deps.messages.move(this.#context.run.tenantId, record.runId, record.memberId, {
+      event: 'leaseLost',
+      claimedBefore: new Date(now.getTime() - this.#session.settings.leaseMs),
+      now,
+      set: { reason: 'lease_lost' },
+    });
+    if (result.moved) this.#countMove(record, { counter: 'unknown' });
+    else this.#note('settled');
+  }
+
+  #window(member: Member) {
+    const { tenant, campaign } = this.#context;
+    return sendWindowDecision({
+      now: this.#deps.now(),
+      campaignWindow: campaign.sendWindow,
+      tenantWindow: tenant.sendWindow,
+      category: campaign.category,
+      timeZone: recipientTimeZone({ memberTimeZone: member.timeZone, tenantTimeZone: tenant.timeZone }),
+    });
+  }
+
+  #countMove(record: MessageRecord, counted: SendCounter): void {
+    this.#session.count(this.#context.run, record.variantId, counted);
+    this.#note(counted.counter === 'suppressed' ? `suppressed.${counted.reason}` : counted.counter);
+  }
+
+  /** Makes a move under this invocation's claim, and counts it if it was made. */
+  async #move(
+    claim: Claimed,
+    event: MessageEvent,
+    counted: SendCounter | undefined,
+    set: Parameters<MessageStore['move']>[3]['set'] = {},
+  ): Promise<boolean> {
+    const result = await this.#deps.messages.move(
+      this.#context.run.tenantId,
+      claim.record.runId,
+      claim.record.memberId,
+      {
+        event,
+        token: claim.token,
+        now: this.#deps.now(),
+        set,
+      },
+    );
+    if (!result.moved) {
+      // The claim was taken from us (its lease judged over): whoever took it counted it.
+      this.#note('claim_lost');
+      return false;
+    }
+    if (counted) this.#countMove(claim.record, counted);
+    return true;
+  }
+
+  #suppress(claim: Claimed, reason: string): Promise<boolean> {
+    return this.#move(claim, 'suppress', { counter: 'suppressed', reason }, { reason });
+  }
+
+  async #release(claim: Claimed, state: MemberState): Promise<void> {
+    await this.#move(claim, 'release', undefined);
+    await this.#releaseCap(state);
+  }
+
+  async #releaseCap(state: MemberState): Promise<void> {
+    const token = state.cap;
+    state.cap = undefined;
+    if (token) await this.#deps.caps.release(token);
+  }
+
+  /** Steps 5 to 7 for one claimed member; a throw before the provider call releases the claim. */
+  async #settleClaim(claim: Claimed, optedOut: ReadonlySet<string>): Promise<void> {
+    const state: MemberState = { inDoubt: false, cap: undefined };
+    try {
+      await this.#deliver(claim, optedOut, state);
+    } catch (error) {
+      if (!state.inDoubt) {
+        // Nothing reached the provider: give the member back so the redelivery sends it.
+        await this.#release(claim, state).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async #deliver(claim: Claimed, optedOut: ReadonlySet<string>, state: MemberState): Promise<void> {
+    const { tenant, campaign, run } = this.#context;
+    const { member, record } = claim;
+    if (this.#context.stopped) {
+      await this.#suppress(claim, 'cancelled');
+      return;
+    }
+    if (!member) {
+      await this.#suppress(claim, 'erased');
+      return;
+    }
+    const memberKey = phoneHash({ tenantId: run.tenantId, phone: member.phone });
+    const reason = suppressionReason({
+      member,
+      category: campaign.category,
+      optedOut: optedOut.has(memberKey),
+    });
+    if (reason) {
+      await this.#suppress(claim, reason);
+      return;
+    }
+    const window = this.#window(member);
+    if (window.kind === 'drop') {
+      await this.#suppress(claim, 'quiet_hours');
+      return;
+    }
+    if (window.kind === 'hold') {
+      // The window closed between the look before the claim and now.
+      await this.#release(claim, state);
+      this.#putBack(record.memberId, window.opensAt.getTime() - this.#deps.now().getTime());
+      this.#note('held');
+      return;
+    }
+    const provider = this.#context.provider;
+    if (!provider) throw new Error('A sendable batch has no provider.');
+    const content = await this.#session.content(this.#context, record.variantId);
+    if ('refused' in content) {
+      await this.#move(claim, 'refused', { counter: 'failed' }, { reason: content.refused });
+      return;
+    }
+    const rendered = renderMessage({
+      compiled: content.compiled,
+      member,
+      ...(content.values === undefined ? {} : { values: content.values }),
+    });
+    if (rendered.kind === 'suppressed') {
+      await this.#suppress(claim, rendered.reason);
+      return;
+    }
+    const reference = messageReferenceOf({ runId: run.runId, memberId: record.memberId });
+    const sms = outgoingSms({
+      provider,
+      compiled: content.compiled,
+      rendered,
+      reference,
+      phone: member.phone,
+    });
+    if ('refused' in sms) {
+      await this.#move(claim, 'refused', { counter: 'failed' }, { reason: sms.refused });
+      return;
+    }
+    const measured = measureMessage({ text: rendered.text, rule: provider.capabilities.countingRule }).parts;
+
+    const cap = await claimFrequencyCap({
+      store: this.#deps.caps,
+      tenantId: run.tenantId,
+      memberKey,
+      claimId: `${run.runId}#${record.memberId}`,
+      category: campaign.category,
+      now: this.#deps.now(),
+      caps: { windows: tenant.frequencyCaps, dailyMax: tenant.dailyMax },
+      timeZone: recipientTimeZone({ memberTimeZone: member.timeZone, tenantTimeZone: tenant.timeZone }),
+    });
+    if (!cap.granted) {
+      if (cap.reason === 'capped') {
+        await this.#suppress(claim, 'capped');
+      } else {
+        await this.#release(claim, state);
+        this.#putBack(record.memberId, Date.parse(cap.retryAt) - this.#deps.now().getTime());
+      }
+      return;
+    }
+    state.cap = cap.token;
+
+    let tries: SendTries = this.#context.tries ?? { attempts: 0, throttles: 0 };
+    for (;;) {
+      const tokens = await this.#takeTokens(provider, measured);
+      if (!tokens.granted) {
+        await this.#release(claim, state);
+        this.#putBack(record.memberId, tokens.retryAfterMs, tries);
+        return;
+      }
+      // From here until the answer is recorded, the provider may have the message.
+      state.inDoubt = true;
+      const answer = await sendOne(provider, sms);
+      const outcome = providerOutcomeOf({ provider: provider.id, answer });
+      const step = nextSendStep({
+        outcome,
+        tries,
+        policy: this.#session.settings.retryPolicy,
+        random: this.#deps.random,
+      });
+      switch (step.action) {
+        case 'record_accepted': {
+          const parts = answer.outcome === 'accepted' ? (answer.parts ?? measured) : measured;
+          await this.#move(
+            claim,
+            'accepted',
+            { counter: 'sent' },
+            {
+              ...(answer.outcome === 'accepted' ? { providerMessageId: answer.providerMessageId } : {}),
+              parts,
+              costMicros: estimateCost({
+                provider: provider.id,
+                parts,
+                ...(tenant.partPrices === undefined ? {} : { overrides: tenant.partPrices }),
+              }).totalMicros,
+            },
+          );
+          return;
+        }
+        case 'await_receipt':
+          // Never resent; a receipt may still settle it (unknown → delivered | failed).
+          await this.#move(
+            claim,
+            'leaseLost',
+            { counter: 'unknown' },
+            { reason: recordReason({ reason: step.reason, code: step.code }) },
+          );
+          return;
+        case 'fail':
+          state.inDoubt = false;
+          await this.#move(
+            claim,
+            'refused',
+            { counter: 'failed' },
+            { reason: recordReason({ reason: step.reason, code: step.code }) },
+          );
+          await this.#releaseCap(state);
+          return;
+        case 'requeue':
+          state.inDoubt = false;
+          await this.#release(claim, state);
+          this.#putBack(record.memberId, step.delayMs, step.tries);
+          this.#note('throttled');
+          return;
+        case 'retry':
+          state.inDoubt = false;
+          tries = step.tries;
+          this.#note('retried');
+          if (this.#deps.now().getTime() + step.delayMs < this.#session.deadline.getTime()) {
+            await this.#deps.sleep(step.delayMs);
+            continue;
+          }
+          await this.#release(claim, state);
+          this.#putBack(record.memberId, step.delayMs, tries);
+          return;
+      }
+    }
+  }
+
+  /**
+   * Rate-limit tokens for one message: one from the campaign's throttle (messages per
+   * second), then its parts from the provider account (in takes of at most 10 parts). A
+   * refusal is waited out while the invocation has time.
+   */
+  async #takeTokens(
+    provider: SenderProvider,
+    parts: number,
+  ): Promise<{ granted: true } | { granted: false; retryAfterMs: number }> {
+    const { tenant, campaign, run } = this.#context;
+    const takes: { account: string; plan: RateLimitPlan; parts: number }[] = [];
+    if (campaign.throttle) {
+      const account = `${run.tenantId}#campaign#${run.campaignId}`;
+      takes.push({
+        account,
+        plan: this.#session.plan(account, campaign.throttle.messagesPerSecond, 1),
+        parts: 1,
+      });
+    }
+    const account = `${tenant.tenantId}#${provider.id}`;
+    const plan = this.#session.plan(account, this.#session.settings.providerPartsPerSecond[provider.id], 10);
+    for (let left = parts; left > 0; left -= 10) takes.push({ account, plan, parts: Math.min(10, left) });
+    for (const take of takes) {
+      for (;;) {
+        const answer = await this.#deps.rateLimiter.take({ ...take, now: this.#deps.now() });
+        if (answer.granted) break;
+        if (this.#deps.now().getTime() + answer.retryAfterMs >= this.#session.deadline.getTime()) {
+          return { granted: false, retryAfterMs: answer.retryAfterMs };
+        }
+        await this.#deps.sleep(answer.retryAfterMs);
+      }
+    }
+    return { granted: true };
+  }
+}
+
+/** The message in the form the provider takes: free text where it may, else its approved template. */
+function outgoingSms({
+  provider,
+  compiled,
+  rendered,
+  reference,
+  phone,
+}: {
+  provider: SenderProvider;
+  compiled: CompiledTemplate;
+  rendered: { readonly text: string; readonly params: readonly { name: string; value: string }[] };
+  reference: string;
+  phone: string;
+}): OutgoingSms | { refused: string } {
+  if (provider.capabilities.content.includes('text')) return { reference, phone, text: rendered.text };
+  const binding = compiled.template.binding;
+  if (binding?.provider !== provider.id) return { refused: 'template_rejected:no_provider_binding' };
+  return {
+    reference,
+    phone,
+    signature: compiled.signature,
+    template: {
+      code: binding.templateCode,
+      params: rendered.params.map(({ name, value }) => ({ name, value })),
+    },
+  };
+}
+
+/** One message, one call; an answer that does not name it is treated as no answer. */
+async function sendOne(provider: SenderProvider, sms: OutgoingSms): Promise<SmsSendOutcome> {
+  const answers = await provider.send([sms]);
+  return (
+    answers.find((answer) => answer.reference === sms.reference) ?? {
+      reference: sms.reference,
+      outcome: 'ambiguous',
+      code: 'no_outcome',
+      reason: 'The provider answered without an outcome for the message.',
+      scope: 'message',
+    }
+  );
+}
