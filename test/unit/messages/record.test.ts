@@ -43,3 +43,10 @@ describe('message record transitions', () => {
     }
   });
 });
+
+describe('a sent message', () => {
+  it('is made unknown only by a receipt that never came, never by a lost lease', () => {
+    expect(nextMessageState('sent', 'leaseLost')).toBeUndefined();
+    expect(nextMessageState('sent', 'receiptTimeout')).toBe('unknown');
+  });
+});

@@ -44,6 +44,7 @@ export const messageEvents = [
   'delivered',
   'undeliverable',
   'expired',
+  'receiptTimeout',
 ] as const;
 export type MessageEvent = (typeof messageEvents)[number];
 
@@ -58,7 +59,9 @@ export const messageTransitions: Readonly<Record<MessageState, Partial<Record<Me
       leaseLost: 'unknown',
       suppress: 'suppressed',
     },
-    sent: { delivered: 'delivered', undeliverable: 'failed', expired: 'expired', leaseLost: 'unknown' },
+    // A lost lease concerns a claim only: a send the provider accepted is never made unknown by
+    // it, only by waiting too long for its receipt.
+    sent: { delivered: 'delivered', undeliverable: 'failed', expired: 'expired', receiptTimeout: 'unknown' },
     // Receipts may arrive after a send was given up as unknown: they settle it.
     unknown: { delivered: 'delivered', undeliverable: 'failed', expired: 'expired' },
     delivered: {},
