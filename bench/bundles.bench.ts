@@ -52,6 +52,7 @@ export async function bundles(): Promise<BenchResult> {
       minify: bundling.minify,
       charset: bundling.charset,
       sourcemap: bundling.sourceMap,
+      sourcesContent: bundling.sourcesContent,
       target: bundling.target,
       mainFields: [...bundling.mainFields],
       external: [...bundling.externalModules],

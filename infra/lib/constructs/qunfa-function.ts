@@ -64,6 +64,7 @@ export class QunfaFunction extends NodejsFunction {
         minify: bundling.minify,
         charset: Charset.UTF8,
         sourceMap: bundling.sourceMap,
+        sourcesContent: bundling.sourcesContent,
         target: bundling.target,
         mainFields: [...bundling.mainFields],
         banner: bundling.banner,
