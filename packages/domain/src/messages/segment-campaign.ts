@@ -38,7 +38,7 @@ export async function segmentCampaignRun(
   const { tenantId, campaignId } = message;
   const run = decision.run;
   const campaign = await deps.campaign.campaigns.get(tenantId, campaignId);
-  if (!campaign || campaign.state !== 'running') {
+  if (campaign?.state !== 'running') {
     // Paused or cancelled while its audience was being recorded: stop here. Resume puts a
     // start back (a duplicate of this fire), which continues from the checkpoints.
     return { outcome: 'stopped', reason: `the campaign is ${campaign?.state ?? 'gone'}` };
