@@ -503,3 +503,16 @@ function context(): fc.Arbitrary<string> {
 function digitlessContext(): fc.Arbitrary<string> {
   return context().map((text) => text.replace(/\p{Nd}/gu, ''));
 }
+
+describe('maskPhonesInText and compact timestamps', () => {
+  it('keeps a run id named after its scheduled instant whole', () => {
+    expect(maskPhonesInText('run run_20261123T093000000Z started')).toBe(
+      'run run_20261123T093000000Z started',
+    );
+  });
+
+  it('still masks a phone number after a T that follows no date', () => {
+    expect(maskPhonesInText('T13812345678')).not.toContain('1381234');
+    expect(maskPhonesInText('xx99999999T13812345678')).not.toContain('1381234');
+  });
+});

@@ -77,6 +77,9 @@ export function maskPhonesInText(text: string): string {
     if (identifier !== undefined || digitsOf(match).length < 8) return match;
     const end = offset + match.length;
     if (isoDate.test(match) && text[end] === 'T' && /\d/.test(text[end + 1] ?? '')) return match;
+    // …and the time after it (`T093000000Z` of a run id such as `run_20261123T093000000Z`).
+    if (text[offset - 1] === 'T' && isoDate.test(text.slice(Math.max(0, offset - 9), offset - 1)))
+      return match;
     return maskPhone(match);
   });
 }
