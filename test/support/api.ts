@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { type ApiHandler, createApiHandler } from '@qunfa/api';
 import { createLogger } from '@qunfa/aws';
-import type { MemberJobMessage, TenancyDeps, TenantStore } from '@qunfa/domain';
+import {
+  createTenant,
+  type MemberJobMessage,
+  type TenancyDeps,
+  type TenantStore,
+  tenantSettings,
+} from '@qunfa/domain';
 import { memoryStores, type TestStores } from './fakes/memory-member-store';
 import { MemoryScheduler } from './fakes/memory-scheduler';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
@@ -53,4 +59,50 @@ export function testApi({
     logger: createLogger({ service: 'test', level: 'SILENT' }),
   });
   return { api, stores, scheduler, tenants: tenancy.store, enqueued };
+}
+
+export interface TestKeys {
+  readonly admin: string;
+  readonly marketer: string;
+  readonly viewer: string;
+  /** The admin key of another tenant, for isolation checks. */
+  readonly other: string;
+}
+
+/**
+ * Two tenants for an API specification: `acme-…` (the one under test, name "Acme Tea") with an
+ * admin, a marketer and a viewer key, and `globex-…` whose admin key must never reach Acme's data.
+ */
+export async function createTestTenants({
+  tenancy,
+  call,
+}: {
+  tenancy: TenancyDeps;
+  call: (
+    method: string,
+    path: string,
+    key: string,
+    body?: unknown,
+  ) => Promise<{ body: Record<string, unknown> }>;
+}): Promise<{ tenantId: string; keys: TestKeys }> {
+  const tenantId = `acme-${randomBytes(4).toString('hex')}`;
+  const acme = await createTenant(tenancy, {
+    tenantId,
+    settings: tenantSettings.parse({ name: 'Acme Tea' }),
+  });
+  const other = await createTenant(tenancy, {
+    tenantId: `globex-${randomBytes(4).toString('hex')}`,
+    settings: tenantSettings.parse({ name: 'Globex' }),
+  });
+  const issue = async (role: 'marketer' | 'viewer') =>
+    String((await call('POST', '/keys', acme.admin.apiKey, { name: role, role })).body.apiKey);
+  return {
+    tenantId,
+    keys: {
+      admin: acme.admin.apiKey,
+      marketer: await issue('marketer'),
+      viewer: await issue('viewer'),
+      other: other.admin.apiKey,
+    },
+  };
 }

@@ -3,15 +3,13 @@ import type { ApiHandler } from '@qunfa/api';
 import {
   type CampaignDeps,
   campaignScheduleName,
-  createTenant,
   finishRun,
   recordStart,
   type StartMessage,
-  tenantSettings,
 } from '@qunfa/domain';
 import { scheduleGroup } from '@qunfa/resources';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testApi } from './api';
+import { createTestTenants, testApi } from './api';
 import { httpEvent, lambdaContext } from './events';
 import type { TestStores } from './fakes/memory-member-store';
 import { MemoryScheduler } from './fakes/memory-scheduler';
@@ -133,23 +131,7 @@ export function describeCampaignsApi(
         now: () => clock.now(),
       };
       api = testApi({ stores: deps, scheduler, tenancy }).api;
-      tenantId = `acme-${randomBytes(4).toString('hex')}`;
-      const acme = await createTenant(tenancy, {
-        tenantId,
-        settings: tenantSettings.parse({ name: 'Acme Tea' }),
-      });
-      const other = await createTenant(tenancy, {
-        tenantId: `globex-${randomBytes(4).toString('hex')}`,
-        settings: tenantSettings.parse({ name: 'Globex' }),
-      });
-      const issue = async (role: 'marketer' | 'viewer') =>
-        String((await call('POST', '/keys', acme.admin.apiKey, { name: role, role })).body.apiKey);
-      keys = {
-        admin: acme.admin.apiKey,
-        marketer: await issue('marketer'),
-        viewer: await issue('viewer'),
-        other: other.admin.apiKey,
-      };
+      ({ tenantId, keys } = await createTestTenants({ tenancy, call }));
       const save = async (body: Json): Promise<string> => {
         const answer = await call('POST', '/templates', keys.marketer, body);
         expect(answer.status).toBe(201);

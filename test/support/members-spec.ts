@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiHandler } from '@qunfa/api';
-import {
-  createTenant,
-  phoneHash,
-  runImport,
-  runTagJob,
-  type TenantStore,
-  tenantSettings,
-} from '@qunfa/domain';
+import { phoneHash, runImport, runTagJob, type TenantStore } from '@qunfa/domain';
 import iconv from 'iconv-lite';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testApi } from './api';
+import { createTestTenants, testApi } from './api';
 import { httpEvent, lambdaContext } from './events';
 import type { TestStores } from './fakes/memory-member-store';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
@@ -51,23 +44,7 @@ export function describeMembersApi(title: string, makeDeps: () => Promise<TestSt
       };
       api = testApi({ stores: deps, tenancy }).api;
       tenants = tenancy.store;
-      tenantId = `acme-${randomBytes(4).toString('hex')}`;
-      const acme = await createTenant(tenancy, {
-        tenantId,
-        settings: tenantSettings.parse({ name: 'Acme' }),
-      });
-      const other = await createTenant(tenancy, {
-        tenantId: `globex-${randomBytes(4).toString('hex')}`,
-        settings: tenantSettings.parse({ name: 'Globex' }),
-      });
-      const issue = async (role: 'marketer' | 'viewer') =>
-        String((await call('POST', '/keys', acme.admin.apiKey, { name: role, role })).body.apiKey);
-      keys = {
-        admin: acme.admin.apiKey,
-        marketer: await issue('marketer'),
-        viewer: await issue('viewer'),
-        other: other.admin.apiKey,
-      };
+      ({ tenantId, keys } = await createTestTenants({ tenancy, call }));
     });
 
     describe('PUT /members/{id}', () => {

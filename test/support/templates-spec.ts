@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiHandler } from '@qunfa/api';
-import { createTenant, phoneHash, starterKeys, tenantSettings } from '@qunfa/domain';
+import { phoneHash, starterKeys } from '@qunfa/domain';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testApi } from './api';
+import { createTestTenants, testApi } from './api';
 import { httpEvent, lambdaContext } from './events';
 import type { TestStores } from './fakes/memory-member-store';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
@@ -60,23 +60,7 @@ export function describeTemplatesApi(title: string, makeDeps: () => Promise<Test
         now: () => new Date('2026-11-23T08:00:00Z'),
       };
       api = testApi({ stores: deps, tenancy }).api;
-      tenantId = `acme-${randomBytes(4).toString('hex')}`;
-      const acme = await createTenant(tenancy, {
-        tenantId,
-        settings: tenantSettings.parse({ name: 'Acme Tea' }),
-      });
-      const other = await createTenant(tenancy, {
-        tenantId: `globex-${randomBytes(4).toString('hex')}`,
-        settings: tenantSettings.parse({ name: 'Globex' }),
-      });
-      const issue = async (role: 'marketer' | 'viewer') =>
-        String((await call('POST', '/keys', acme.admin.apiKey, { name: role, role })).body.apiKey);
-      keys = {
-        admin: acme.admin.apiKey,
-        marketer: await issue('marketer'),
-        viewer: await issue('viewer'),
-        other: other.admin.apiKey,
-      };
+      ({ tenantId, keys } = await createTestTenants({ tenancy, call }));
     });
 
     describe('tenant settings', () => {
