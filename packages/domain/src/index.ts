@@ -27,6 +27,7 @@ export * from './scheduling/scheduler';
 export * from './segments';
 export * from './segments/use-cases';
 export * from './sending';
+export * from './shared/concurrency';
 export * from './shared/errors';
 export * from './shared/ids';
 export * from './shared/problems';

@@ -6,8 +6,8 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ImportPartStore } from '@qunfa/domain';
+import { inChunks } from '@qunfa/domain';
 import * as z from 'zod';
-import { inChunks } from './batches';
 
 // Layout (docs/data-model.md), campaigns table:
 //   pk = <tenant>#IMPORTPART#<importId>

@@ -13,9 +13,11 @@ import {
   ConflictError,
   consent,
   e164,
+  inChunks,
   type Member,
   type MemberPage,
   type MemberStore,
+  mapWithConcurrency,
   memberFields,
   memberShard,
   memberShardCount,
@@ -24,7 +26,6 @@ import {
   ValidationError,
 } from '@qunfa/domain';
 import * as z from 'zod';
-import { inChunks, mapWithConcurrency } from './batches';
 
 // Layout (docs/data-model.md), members table:
 //   member   pk = <tenant>#M#<shard 00–31>   sk = M#<memberId>

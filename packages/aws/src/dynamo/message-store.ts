@@ -10,15 +10,16 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   eventMove,
+  inChunks,
   type MessageRecord,
   type MessageStore,
   type MoveResult,
+  mapWithConcurrency,
   memberShard,
   memberShards,
   messageRecord,
   type NewMessageRecord,
 } from '@qunfa/domain';
-import { inChunks, mapWithConcurrency } from './batches';
 
 // Layout (docs/data-model.md), messages table:
 //   record   pk = <tenant>#RUN#<runId>#<shard 00–31 of the member>   sk = <memberId>

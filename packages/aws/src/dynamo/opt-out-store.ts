@@ -9,8 +9,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { OptOut, OptOutStore } from '@qunfa/domain';
+import { inChunks, mapWithConcurrency } from '@qunfa/domain';
 import * as z from 'zod';
-import { inChunks, mapWithConcurrency } from './batches';
 
 // Layout (docs/data-model.md), suppressions table:
 //   opt-out   pk = <tenant>#OPTOUT#<bucket 00–63, from the phone hash>   sk = <phone hash>

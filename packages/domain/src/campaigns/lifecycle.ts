@@ -1,4 +1,5 @@
 import { ConflictError } from '../shared/errors';
+import { nextVersion } from '../shared/records';
 import { type Campaign, type CampaignState, isRecurring } from './campaign';
 
 // The campaign lifecycle, as one table (campaignMoves):
@@ -81,7 +82,7 @@ export function transition({
     );
   }
   const { pausedFrom, failure: _failure, ...rest } = campaign;
-  const at = later({ now, previous: campaign.updatedAt });
+  const at = nextVersion({ now, previous: campaign.updatedAt });
   if (target === 'paused') {
     const from = campaign.state === 'running' ? 'running' : 'scheduled';
     return { ...rest, state: 'paused', pausedFrom: from, updatedAt: at };
@@ -103,9 +104,4 @@ export function transition({
     };
   }
   return { ...rest, state: target, updatedAt: at };
-}
-
-/** Now, or a millisecond after `previous` when the clock has not moved: each version gets its own stamp. */
-export function later({ now, previous }: { now: Date; previous: string }): string {
-  return new Date(Math.max(now.getTime(), Date.parse(previous) + 1)).toISOString();
 }

@@ -1,9 +1,10 @@
 import * as z from 'zod';
 import type { StartMessage } from '../queues/messages';
 import type { RecordPage } from '../shared/records';
+import { nextVersion } from '../shared/records';
 import { type Campaign, campaignId, isRecurring } from './campaign';
 import type { RunCounts, RunTally } from './counters';
-import { later, transition } from './lifecycle';
+import { transition } from './lifecycle';
 
 // A run is one fire of a campaign: the one start of a one-time campaign, or one occurrence of
 // a recurring one. Runs are keyed by campaign and scheduled time, so a start message that
@@ -157,7 +158,7 @@ export function markPause({
     : run.pauses.map((pause, i) => (i === run.pauses.length - 1 ? { ...pause, to: at } : pause));
   // Bounded: a run paused a hundred times keeps its first 99 pauses and the latest.
   const bounded = pauses.length > 100 ? [...pauses.slice(0, 99), ...pauses.slice(-1)] : pauses;
-  return { ...run, pauses: bounded, updatedAt: later({ now, previous: run.updatedAt }) };
+  return { ...run, pauses: bounded, updatedAt: nextVersion({ now, previous: run.updatedAt }) };
 }
 
 function isPaused(run: Pick<CampaignRun, 'pauses'>): boolean {
@@ -183,7 +184,7 @@ export function endRun({
     state,
     endedAt: now.toISOString(),
     ...(failure === undefined ? {} : { failure }),
-    updatedAt: later({ now, previous: run.updatedAt }),
+    updatedAt: nextVersion({ now, previous: run.updatedAt }),
   };
 }
 

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, type Problem, ValidationError } from '../
 import { type RandomBytes, randomBase62 } from '../shared/ids';
 import { problemsOf } from '../shared/problems';
 import type { RecordPage, RecordStore } from '../shared/records';
+import { nextVersion } from '../shared/records';
 import { validateSendValues } from '../templates/template';
 import type { SavedTemplate } from '../templates/use-cases';
 import type { Tenant } from '../tenancy/tenant';
@@ -20,7 +21,7 @@ import {
   type SendWindowInput,
 } from './campaign';
 import type { RunCounters } from './counters';
-import { later, transition } from './lifecycle';
+import { transition } from './lifecycle';
 import {
   type CampaignRun,
   endRun,
@@ -244,7 +245,7 @@ export async function updateCampaign(
     sendWindow: windowOf({ given: sendWindow, fallback: current.sendWindow }),
     ...(nextThrottle === undefined ? {} : { throttle: nextThrottle }),
     ...(nextBudget === undefined ? {} : { budget: nextBudget }),
-    updatedAt: later({ now, previous: current.updatedAt }),
+    updatedAt: nextVersion({ now, previous: current.updatedAt }),
   };
   await checkReferences(deps, { tenantId, fields: next, root: 'body', now });
   await deps.campaigns.replace(tenantId, campaignId, next, current.updatedAt);

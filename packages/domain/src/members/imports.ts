@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { type RandomBytes, randomBase62 } from '../shared/ids';
 import type { RecordStore } from '../shared/records';
+import { nextVersion } from '../shared/records';
 import type { TenantStore } from '../tenancy/store';
 import { importMapping } from './import/mapping';
 import { importMembers } from './import/pipeline';
@@ -207,7 +208,10 @@ export async function runImport(
 
   let current: ImportJob = job;
   const save = async (next: Omit<ImportJob, 'updatedAt'>): Promise<void> => {
-    const written: ImportJob = { ...next, updatedAt: laterThan(current.updatedAt, deps.now()) };
+    const written: ImportJob = {
+      ...next,
+      updatedAt: nextVersion({ now: deps.now(), previous: current.updatedAt }),
+    };
     await deps.imports.replace(tenantId, importId, written, current.updatedAt);
     current = written;
   };
@@ -271,10 +275,4 @@ export async function runImport(
   });
   await deps.parts.delete(tenantId, importId);
   return outcome;
-}
-
-/** An `updatedAt` strictly after `previous`, so that every write is a new version. */
-function laterThan(previous: string, now: Date): string {
-  const at = Math.max(now.getTime(), Date.parse(previous) + 1);
-  return new Date(at).toISOString();
 }

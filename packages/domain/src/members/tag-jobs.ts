@@ -4,10 +4,12 @@ import { type SegmentDefinition, segmentDefinition } from '../segments/definitio
 import { NotFoundError } from '../shared/errors';
 import { type RandomBytes, randomBase62 } from '../shared/ids';
 import type { RecordStore } from '../shared/records';
+import { nextVersion } from '../shared/records';
 import type { TenantStore } from '../tenancy/store';
 import { resolveAudience } from './audience';
 import { tag } from './member';
 import type { MemberStore } from './store';
+import { tagMembers } from './use-cases';
 
 // Tagging every member of a segment can touch millions of members: it runs as a job on the
 // import queue (the importer function), one UpdateItem per member, with progress written as it
@@ -105,10 +107,10 @@ export async function runTagJob(
   if (!tenant) return 'skipped';
   let current = job;
   const save = async (next: Omit<TagJob, 'updatedAt'>): Promise<void> => {
-    const updatedAt = new Date(
-      Math.max(deps.now().getTime(), Date.parse(current.updatedAt) + 1),
-    ).toISOString();
-    const written: TagJob = { ...next, updatedAt };
+    const written: TagJob = {
+      ...next,
+      updatedAt: nextVersion({ now: deps.now(), previous: current.updatedAt }),
+    };
     await deps.tagJobs.replace(tenantId, jobId, written, current.updatedAt);
     current = written;
   };
@@ -124,17 +126,11 @@ export async function runTagJob(
   let lastProgress = deps.now().getTime();
   for await (const { members } of resolveAudience({ store: deps.members, tenantId, predicate })) {
     matched += members.length;
-    const queue = members.values();
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        for (const member of queue) {
-          if (
-            await deps.members.updateTags(tenantId, member.memberId, { add: job.add, remove: job.remove, at })
-          )
-            updated++;
-        }
-      }),
+    const tagged = await tagMembers(
+      { members: deps.members, now: () => new Date(at) },
+      { tenantId, memberIds: members.map((member) => member.memberId), add: job.add, remove: job.remove },
     );
+    updated += tagged.updated;
     if (deps.now().getTime() - lastProgress >= (deps.progressEveryMs ?? 2_000)) {
       lastProgress = deps.now().getTime();
       await save({ ...current, matched, updated });

@@ -1,3 +1,4 @@
+import { forEachConcurrently } from '../shared/concurrency';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { problemsOf } from '../shared/problems';
 import type { Tenant } from '../tenancy/tenant';
@@ -126,7 +127,7 @@ export async function eraseMember(
 
 /** Adds and removes tags on many members; returns how many existed and were changed. */
 export async function tagMembers(
-  deps: MemberDeps,
+  deps: Pick<MemberDeps, 'members' | 'now'>,
   {
     tenantId,
     memberIds,
@@ -137,13 +138,9 @@ export async function tagMembers(
   const at = deps.now().toISOString();
   const notFound: string[] = [];
   let updated = 0;
-  const queue = [...new Set(memberIds)].entries();
-  const worker = async (): Promise<void> => {
-    for (const [, memberId] of queue) {
-      if (await deps.members.updateTags(tenantId, memberId, { add, remove, at })) updated++;
-      else notFound.push(memberId);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
+  await forEachConcurrently(new Set(memberIds), 16, async (memberId) => {
+    if (await deps.members.updateTags(tenantId, memberId, { add, remove, at })) updated++;
+    else notFound.push(memberId);
+  });
   return { updated, notFound: notFound.sort() };
 }

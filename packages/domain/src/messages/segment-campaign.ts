@@ -1,6 +1,7 @@
 import { type CampaignDeps, recordStart } from '../campaigns/use-cases';
 import type { StartMessage } from '../queues/messages';
 import type { SegmentDefinition } from '../segments/definition';
+import { nextVersion } from '../shared/records';
 import type { TenantStore } from '../tenancy/store';
 import type { VariantSplit } from './assignment';
 import { type SegmenterDeps, segmentRun } from './segmenter';
@@ -76,7 +77,11 @@ export async function segmentCampaignRun(
   if (current?.state === 'starting') {
     await deps.campaign.runs.replace(
       tenantId,
-      { ...current, state: 'running', updatedAt: deps.now().toISOString() },
+      {
+        ...current,
+        state: 'running',
+        updatedAt: nextVersion({ now: deps.now(), previous: current.updatedAt }),
+      },
       current.updatedAt,
     );
   }

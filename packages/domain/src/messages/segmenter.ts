@@ -7,6 +7,7 @@ import type { MemberStore, OptOutStore } from '../members/store';
 import type { SendMessage } from '../queues/messages';
 import { compileSegment } from '../segments/compile';
 import type { SegmentDefinition } from '../segments/definition';
+import { forEachConcurrently } from '../shared/concurrency';
 import type { Tenant } from '../tenancy/tenant';
 import { planMessages, type VariantSplit } from './assignment';
 import type { MessageStore } from './record';
@@ -76,60 +77,59 @@ export async function segmentRun(deps: SegmenterDeps, input: SegmentRunInput): P
 
   let created = 0;
   let enqueued = 0;
-  const queue = memberShards.filter((shard) => !done.has(shard)).values();
-  const worker = async (): Promise<void> => {
-    for (const shard of queue) {
-      if (deps.now() >= input.deadline) return;
-      for await (const members of pages(shard)) {
-        const plan = planMessages({
-          members,
-          seed: campaignId,
-          category: input.category,
-          holdoutPercent: input.holdoutPercent,
-          variants: input.variants,
-          isOptedOut,
-        });
-        const written = await deps.messages.create(tenantId, { campaignId, runId }, plan.records, deps.now());
-        created += written.created.length;
-        // Counters count each record once: only what this call created.
-        const createdNow = new Set(written.created);
-        const deltas: Record<string, number> = {};
-        for (const record of plan.records) {
-          if (!createdNow.has(record.memberId)) continue;
-          const counted =
-            record.state === 'pending'
-              ? ({ counter: 'queued' } as const)
-              : ({ counter: 'suppressed', reason: record.reason } as const);
-          for (const variantId of record.variantId === undefined
-            ? [undefined]
-            : [undefined, record.variantId]) {
-            for (const key of [
-              runCounterKeyOf({ variantId, counter: 'targeted' }),
-              runCounterKeyOf({ variantId, ...counted }),
-            ]) {
-              deltas[key] = (deltas[key] ?? 0) + 1;
-            }
+  const shards = memberShards.filter((shard) => !done.has(shard));
+  const recordShard = async (shard: number): Promise<void> => {
+    for await (const members of pages(shard)) {
+      const plan = planMessages({
+        members,
+        seed: campaignId,
+        category: input.category,
+        holdoutPercent: input.holdoutPercent,
+        variants: input.variants,
+        isOptedOut,
+      });
+      const written = await deps.messages.create(tenantId, { campaignId, runId }, plan.records, deps.now());
+      created += written.created.length;
+      // Counters count each record once: only what this call created.
+      const createdNow = new Set(written.created);
+      const deltas: Record<string, number> = {};
+      for (const record of plan.records) {
+        if (!createdNow.has(record.memberId)) continue;
+        const counted =
+          record.state === 'pending'
+            ? ({ counter: 'queued' } as const)
+            : ({ counter: 'suppressed', reason: record.reason } as const);
+        for (const variantId of record.variantId === undefined
+          ? [undefined]
+          : [undefined, record.variantId]) {
+          for (const key of [
+            runCounterKeyOf({ variantId, counter: 'targeted' }),
+            runCounterKeyOf({ variantId, ...counted }),
+          ]) {
+            deltas[key] = (deltas[key] ?? 0) + 1;
           }
         }
-        if (Object.keys(deltas).length > 0) await deps.counters.add(tenantId, campaignId, runId, deltas);
-        const batches: SendMessage[] = [];
-        for (let i = 0; i < plan.pending.length; i += membersPerSendMessage) {
-          batches.push({
-            type: 'send.batch',
-            tenantId,
-            campaignId,
-            runId,
-            memberIds: plan.pending.slice(i, i + membersPerSendMessage),
-          });
-        }
-        if (batches.length > 0) await deps.enqueueSends(batches);
-        enqueued += plan.pending.length;
       }
-      await deps.messages.markShardDone(tenantId, runId, shard);
-      done.add(shard);
+      if (Object.keys(deltas).length > 0) await deps.counters.add(tenantId, campaignId, runId, deltas);
+      const batches: SendMessage[] = [];
+      for (let i = 0; i < plan.pending.length; i += membersPerSendMessage) {
+        batches.push({
+          type: 'send.batch',
+          tenantId,
+          campaignId,
+          runId,
+          memberIds: plan.pending.slice(i, i + membersPerSendMessage),
+        });
+      }
+      if (batches.length > 0) await deps.enqueueSends(batches);
+      enqueued += plan.pending.length;
     }
+    await deps.messages.markShardDone(tenantId, runId, shard);
+    done.add(shard);
   };
-  await Promise.all(Array.from({ length: input.parallelism ?? 4 }, worker));
+  await forEachConcurrently(shards, input.parallelism ?? 4, recordShard, {
+    until: () => deps.now() >= input.deadline,
+  });
   return { complete: done.size === memberShards.length, shardsDone: done.size, created, enqueued };
 }
 

@@ -19,6 +19,7 @@ import {
   type SendTries,
 } from '../sending/backoff';
 import { type RateLimitPlan, type RateTake, rateLimitPlan } from '../sending/rate-limit';
+import { forEachConcurrently } from '../shared/concurrency';
 import { ConflictError } from '../shared/errors';
 import type { RecordStore } from '../shared/records';
 import { type CompiledTemplate, compileTemplate, renderMessage } from '../templates/compile';
@@ -46,6 +47,9 @@ import {
   type SmsSendOutcome,
   sendWindowDecision,
 } from './sender-decisions';
+
+/** Every member of a batch is worked on before the first failure is thrown. */
+const settleAll = { settleAll: true } as const;
 
 // The send queue's work (ARCHITECTURE.md, "The flow of one campaign"): each `send.batch`
 // names up to 100 members of one run, each of whom already has a message record. For each:
@@ -453,27 +457,6 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Prom
   return value;
 }
 
-/** Runs `work` over `items`, `limit` at once; every item is worked on, then the first error is thrown. */
-async function eachWithConcurrency<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  const errors: unknown[] = [];
-  const queue = items.values();
-  const worker = async (): Promise<void> => {
-    for (const item of queue) {
-      try {
-        await work(item);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length > 0) throw errors[0];
-}
-
 /** One `send.batch` worked through (the numbered steps at the head of this file). */
 class Batch {
   readonly #session: Session;
@@ -512,14 +495,19 @@ class Batch {
     }
     // 1. Where each record stands.
     const pending: MessageRecord[] = [];
-    await eachWithConcurrency(ids, concurrency, async (memberId) => {
-      const record = await this.#deps.messages.get(tenantId, runId, memberId);
-      const standing = recordStanding({ record, now: this.#deps.now(), leaseMs });
-      if (standing.kind === 'pending' && record) pending.push(record);
-      else if (standing.kind === 'leased') this.#putBack(memberId, standing.waitMs + 1_000);
-      else if (standing.kind === 'lease_expired' && record) await this.#giveUpLostClaim(record);
-      else this.#note(standing.kind);
-    });
+    await forEachConcurrently(
+      ids,
+      concurrency,
+      async (memberId) => {
+        const record = await this.#deps.messages.get(tenantId, runId, memberId);
+        const standing = recordStanding({ record, now: this.#deps.now(), leaseMs });
+        if (standing.kind === 'pending' && record) pending.push(record);
+        else if (standing.kind === 'leased') this.#putBack(memberId, standing.waitMs + 1_000);
+        else if (standing.kind === 'lease_expired' && record) await this.#giveUpLostClaim(record);
+        else this.#note(standing.kind);
+      },
+      settleAll,
+    );
     if (pending.length === 0) return;
 
     // 3. Quiet hours with `hold`: back on the queue without a claim (no write at all).
@@ -540,22 +528,27 @@ class Batch {
 
     // 4. The claims.
     const claimed: Claimed[] = [];
-    await eachWithConcurrency(toClaim, concurrency, async (record) => {
-      const token = this.#deps.newToken();
-      const result = await this.#deps.messages.claim(tenantId, runId, record.memberId, {
-        token,
-        now: this.#deps.now(),
-      });
-      if (result.moved) {
-        claimed.push({ record: result.record, token, member: members.get(record.memberId) });
-        return;
-      }
-      // Another sender got there first: leave it to them, and look again if they die.
-      const standing = recordStanding({ record: result.current, now: this.#deps.now(), leaseMs });
-      if (standing.kind === 'leased') this.#putBack(record.memberId, standing.waitMs + 1_000);
-      else if (standing.kind === 'pending') this.#putBack(record.memberId, 0);
-      else this.#note('settled');
-    });
+    await forEachConcurrently(
+      toClaim,
+      concurrency,
+      async (record) => {
+        const token = this.#deps.newToken();
+        const result = await this.#deps.messages.claim(tenantId, runId, record.memberId, {
+          token,
+          now: this.#deps.now(),
+        });
+        if (result.moved) {
+          claimed.push({ record: result.record, token, member: members.get(record.memberId) });
+          return;
+        }
+        // Another sender got there first: leave it to them, and look again if they die.
+        const standing = recordStanding({ record: result.current, now: this.#deps.now(), leaseMs });
+        if (standing.kind === 'leased') this.#putBack(record.memberId, standing.waitMs + 1_000);
+        else if (standing.kind === 'pending') this.#putBack(record.memberId, 0);
+        else this.#note('settled');
+      },
+      settleAll,
+    );
 
     // 5. Opt-outs are read after the claims: what counts is the list at claim time.
     let optedOut: ReadonlySet<string> = new Set<string>();
@@ -568,13 +561,16 @@ class Batch {
       }
     } catch (error) {
       // Nothing was sent: give every claim back, so the redelivered batch sends them.
-      await eachWithConcurrency(claimed, concurrency, (claim) =>
-        this.#release(claim, { inDoubt: false, cap: undefined }),
+      await forEachConcurrently(
+        claimed,
+        concurrency,
+        (claim) => this.#release(claim, { inDoubt: false, cap: undefined }),
+        settleAll,
       ).catch(() => undefined);
       throw error;
     }
 
-    await eachWithConcurrency(claimed, concurrency, (claim) => this.#settleClaim(claim, optedOut));
+    await forEachConcurrently(claimed, concurrency, (claim) => this.#settleClaim(claim, optedOut), settleAll);
   }
 
   /** A claim whose claimant died: it may have been sent, so it is never resent (invariant 1). */

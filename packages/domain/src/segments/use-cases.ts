@@ -1,6 +1,7 @@
 import type { MessageCategory, SuppressionReason } from '../compliance/suppression';
 import { memberShardCount, memberShards, phoneHash } from '../members/identity';
 import type { MemberStore, OptOutStore } from '../members/store';
+import { forEachConcurrently } from '../shared/concurrency';
 import { NotFoundError } from '../shared/errors';
 import { type RandomBytes, randomBase62 } from '../shared/ids';
 import type { RecordStore } from '../shared/records';
@@ -113,22 +114,21 @@ export async function previewSegment(
   };
 
   const results: AudiencePreview[] = [];
-  const queue = memberShards.values();
-  const worker = async (): Promise<void> => {
-    for (const shard of queue) {
-      if (results.length > 0 && deps.now().getTime() - started > budgetMs) return;
-      results.push(
-        await previewAudience({
-          members: deps.members.scanShard(tenantId, shard),
-          predicate,
-          optedOutPhones,
-          category,
-          sampleSize,
-        }),
-      );
-    }
+  const readShard = async (shard: number): Promise<void> => {
+    results.push(
+      await previewAudience({
+        members: deps.members.scanShard(tenantId, shard),
+        predicate,
+        optedOutPhones,
+        category,
+        sampleSize,
+      }),
+    );
   };
-  await Promise.all(Array.from({ length: parallelism }, worker));
+  // Whole shards only, so the shards read are a fair sample to extrapolate from.
+  await forEachConcurrently(memberShards, parallelism, readShard, {
+    until: () => results.length > 0 && deps.now().getTime() - started > budgetMs,
+  });
 
   const exact = results.length === memberShardCount;
   const scale = exact ? 1 : memberShardCount / results.length;

@@ -21,3 +21,11 @@ export interface RecordStore<T extends VersionedRecord> {
   /** Whether there was a record to delete. */
   delete(tenantId: string, id: string): Promise<boolean>;
 }
+
+/**
+ * The `updatedAt` of a record's next version: now, or a millisecond after `previous` when the
+ * clock has not moved, so every version has its own stamp for the conditional write to check.
+ */
+export function nextVersion({ now, previous }: { now: Date; previous: string }): string {
+  return new Date(Math.max(now.getTime(), Date.parse(previous) + 1)).toISOString();
+}

@@ -13,9 +13,11 @@ import { compileSegment } from '../segments/compile';
 import type { SegmentDefinition } from '../segments/definition';
 import type { SavedSegment } from '../segments/saved-segment';
 import { getSegment } from '../segments/use-cases';
+import { forEachConcurrently } from '../shared/concurrency';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { type RandomBytes, randomBase62 } from '../shared/ids';
 import type { RecordStore } from '../shared/records';
+import { nextVersion } from '../shared/records';
 import { type Tenant, tenantSignature } from '../tenancy/tenant';
 import { compileTemplate } from './compile';
 import { type SuppressedCount, startPreview, type TemplatePreview } from './preview';
@@ -142,16 +144,10 @@ export async function replaceTemplate(
     ...template,
     templateId,
     createdAt: current.createdAt,
-    updatedAt: laterThan({ now: deps.now(), previous: current.updatedAt }),
+    updatedAt: nextVersion({ now: deps.now(), previous: current.updatedAt }),
   };
   await deps.templates.replace(tenant.tenantId, templateId, saved, current.updatedAt);
   return { ...saved, example, hints };
-}
-
-/** Now, or a millisecond after `previous` when the clock has not moved: each version gets its own stamp. */
-function laterThan({ now, previous }: { now: Date; previous: string }): string {
-  const at = Math.max(now.getTime(), Date.parse(previous) + 1);
-  return new Date(at).toISOString();
 }
 
 export async function deleteTemplate(
@@ -281,23 +277,21 @@ export async function previewSavedTemplate(
       : (await getSegment(deps, { tenantId, segmentId: audience.segmentId })).definition;
   const predicate = compileSegment({ definition, now: deps.now(), tenantTimeZone: tenant.timeZone });
   let shardsRead = 0;
-  const queue = memberShards.values();
-  const worker = async (): Promise<void> => {
-    for (const shard of queue) {
-      // Whole shards only, so the shards read are a fair sample to extrapolate from.
-      if (shardsRead > 0 && deps.now().getTime() - started > budgetMs) return;
-      const pages = resolveAudience({
-        store: deps.members,
-        tenantId,
-        predicate,
-        shards: [shard],
-        parallelism: 1,
-      });
-      for await (const { members } of pages) await take(members);
-      shardsRead += 1;
-    }
+  const readShard = async (shard: number): Promise<void> => {
+    const pages = resolveAudience({
+      store: deps.members,
+      tenantId,
+      predicate,
+      shards: [shard],
+      parallelism: 1,
+    });
+    for await (const { members } of pages) await take(members);
+    shardsRead += 1;
   };
-  await Promise.all(Array.from({ length: parallelism }, worker));
+  // Whole shards only, so the shards read are a fair sample to extrapolate from.
+  await forEachConcurrently(memberShards, parallelism, readShard, {
+    until: () => shardsRead > 0 && deps.now().getTime() - started > budgetMs,
+  });
   const exact = shardsRead === memberShardCount;
   return {
     ...tallied({ ...summary, preview: tally.finish(), suppressed, scale: memberShardCount / shardsRead }),

@@ -1,0 +1,53 @@
+// Bounded parallelism, one way: `limit` workers share one iterator, each taking the next item
+// when it is free (shards to read, members to tag, keys to fetch).
+
+/** `items` in consecutive chunks of at most `size` (BatchGetItem takes 100 keys, BatchWriteItem 25). */
+export function inChunks<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/**
+ * Runs `work` over `items` with at most `limit` at once. With `until`, a worker takes no
+ * further item once it is true (a time budget); items already started finish. By default the
+ * first failure rejects at once; with `settleAll`, every item is worked on first.
+ */
+export async function forEachConcurrently<T>(
+  items: Iterable<T>,
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+  { until, settleAll = false }: { until?: () => boolean; settleAll?: boolean } = {},
+): Promise<void> {
+  const queue = Array.from(items).entries();
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    for (const [index, item] of queue) {
+      if (until?.()) return;
+      if (!settleAll) {
+        await work(item, index);
+        continue;
+      }
+      try {
+        await work(item, index);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
+
+/** `work` over `items`, at most `limit` at once, results in the order of the items. */
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  await forEachConcurrently(items, limit, async (item, index) => {
+    results[index] = await work(item);
+  });
+  return results;
+}
