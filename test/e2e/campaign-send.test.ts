@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createDocumentClient, DynamoOptOutStore } from '@qunfa/aws';
 import { phoneHash } from '@qunfa/domain';
-import { type LocalStack, startLocalStack } from '@qunfa/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { startTestStack, type TestStack } from '../support/stack';
 
 // A campaign sent end to end on the local stack: the API schedules it, the local scheduler
 // fires it onto the start queue, the segmenter records the audience and feeds the send
@@ -13,40 +10,15 @@ import * as z from 'zod';
 // once) claims, checks and sends each member through the provider simulator, and the run
 // completes. What each phone received is read from the simulator's own record.
 
-let dataDir: string;
-let stack: LocalStack;
-let key: string;
-let tenantId: string;
+let env: TestStack;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'qunfa-send-'));
-  stack = await startLocalStack({
-    dataDir,
-    ports: { api: 0, dynamodb: 0, sqs: 0, scheduler: 0, simulator: 0 },
-    logLevel: 'WARN',
-    simulator: { seed: 3, receipts: { enabled: false } },
-  });
-  if (!stack.firstTenant.created) throw new Error('a fresh data folder must create the first tenant');
-  key = stack.firstTenant.apiKey;
-  tenantId = stack.firstTenant.tenantId;
+  env = await startTestStack({ name: 'send', simulator: { seed: 3, receipts: { enabled: false } } });
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(new URL(path, stack.apiUrl), {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: z.looseObject({}).parse(await response.json().catch(() => ({}))) };
-}
+const api: TestStack['api'] = (...args) => env.api(...args);
 
 const counts = z.object({
   total: z.number(),
@@ -92,14 +64,14 @@ describe('sending a campaign on the local stack', () => {
       expect(puts.map(({ status }) => status)).toEqual(puts.map(() => 201));
     }
     const client = createDocumentClient({
-      endpoint: stack.components.dynamodb.endpoint,
+      endpoint: env.stack.components.dynamodb.endpoint,
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    const optOuts = new DynamoOptOutStore({ client, tableName: stack.tables.suppressions });
+    const optOuts = new DynamoOptOutStore({ client, tableName: env.stack.tables.suppressions });
     for (const i of indexes.filter(optedOut)) {
-      await optOuts.add(tenantId, {
-        phoneHash: phoneHash({ tenantId, phone: phoneOf(i) }),
+      await optOuts.add(env.tenantId, {
+        phoneHash: phoneHash({ tenantId: env.tenantId, phone: phoneOf(i) }),
         source: 'sms',
         at: new Date().toISOString(),
       });
@@ -148,7 +120,7 @@ describe('sending a campaign on the local stack', () => {
 
     // Assess: the simulator's record, then the run's counts.
     const eligible = indexes.filter((i) => !noConsent(i) && !optedOut(i));
-    const response = await fetch(`${stack.components.simulator.url}/admin/messages/counts`);
+    const response = await fetch(`${env.stack.components.simulator.url}/admin/messages/counts`);
     const got = counts.parse(await response.json());
     expect(run?.state).toBe('completed');
     expect(got.total).toBe(eligible.length);

@@ -1,47 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type LocalStack, startLocalStack } from '@qunfa/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from '../support/stack';
 
 // A campaign started on the local stack: the API schedules it with the local EventBridge
 // Scheduler, which puts its start on the start queue; the segmenter (invoked by the queue's
 // poller) records the run's audience and enqueues it for the sender.
 
-let dataDir: string;
-let stack: LocalStack;
-let key: string;
+let env: TestStack;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'qunfa-campaign-'));
-  stack = await startLocalStack({
-    dataDir,
-    ports: { api: 0, dynamodb: 0, sqs: 0, scheduler: 0, simulator: 0 },
-    logLevel: 'WARN',
-  });
-  if (!stack.firstTenant.created) throw new Error('a fresh data folder must create the first tenant');
-  key = stack.firstTenant.apiKey;
+  env = await startTestStack({ name: 'campaign' });
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(new URL(path, stack.apiUrl), {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return {
-    status: response.status,
-    body: (await response.json().catch(() => ({}))) as Record<string, unknown>,
-  };
-}
+const api: TestStack['api'] = (...args) => env.api(...args);
 
 const members = 60;
 

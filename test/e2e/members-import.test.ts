@@ -1,49 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type LocalStack, startLocalStack } from '@qunfa/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from '../support/stack';
 
 // A merchant's import on the local stack, end to end: the API stores the uploaded parts, the
 // import queue's poller invokes the importer function, which streams the file into DynamoDB
 // Local; then a segment preview reads the members back.
 
-let dataDir: string;
-let stack: LocalStack;
-let key: string;
+let env: TestStack;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'qunfa-import-'));
-  stack = await startLocalStack({
-    dataDir,
-    ports: { api: 0, dynamodb: 0, sqs: 0, scheduler: 0, simulator: 0 },
-    logLevel: 'WARN',
-  });
-  if (!stack.firstTenant.created) throw new Error('a fresh data folder must create the first tenant');
-  key = stack.firstTenant.apiKey;
+  env = await startTestStack({ name: 'import' });
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.stop());
 
-async function api(method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const response = await fetch(new URL(path, stack.apiUrl), {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': contentType }),
-    },
-    ...(body === undefined
-      ? {}
-      : { body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) }),
-  });
-  return {
-    status: response.status,
-    body: (await response.json().catch(() => ({}))) as Record<string, unknown>,
-  };
-}
+const api: TestStack['api'] = (...args) => env.api(...args);
 
 const rows = 3_000;
 
