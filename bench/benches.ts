@@ -1,4 +1,5 @@
 import { bundles } from './bundles.bench';
+import { campaign } from './campaign.bench';
 import { importBench } from './import.bench';
 import { render } from './render.bench';
 import { segments } from './segments.bench';
@@ -6,6 +7,7 @@ import type { BenchResult } from './support';
 
 export const benches: Record<string, () => Promise<BenchResult>> = {
   bundles,
+  campaign,
   import: importBench,
   render,
   segments,

@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '@qunfa/aws';
+import { createDocumentClient, TransactWriteCommand } from '@qunfa/aws';
 import { memberShard, phoneHash } from '@qunfa/domain';
 import { startLocalStack } from '@qunfa/local';
 import { type BenchResult, round1 } from './support';
@@ -75,7 +74,6 @@ async function ceilingRowsPerSec(endpoint: string, tableName: string): Promise<n
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  client.destroy();
   return count / seconds;
 }
 

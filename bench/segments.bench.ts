@@ -1,5 +1,4 @@
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoMemberStore, DynamoOptOutStore, DynamoRecordStore } from '@qunfa/aws';
+import { BatchWriteCommand, DynamoMemberStore, DynamoOptOutStore, DynamoRecordStore } from '@qunfa/aws';
 import {
   compileSegment,
   type Member,

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   campaignDeps,
   DynamoImportPartStore,
+  DynamoMessageStore,
   DynamoRecordStore,
   DynamoRunCounters,
   DynamoRunStore,
+  GetCommand,
   memberDeps,
+  plannedRateLimiter,
   runCounterShards,
 } from '@qunfa/aws';
 import { type CampaignRun, ConflictError, importJob, tagJob } from '@qunfa/domain';
@@ -17,7 +19,8 @@ import { type LocalDynamo, startLocalDynamo } from '../support/local';
 
 // The campaigns specification against DynamoDB Local: campaigns and runs in the campaigns
 // table (kinds CAMPAIGN and RUN, runs listed newest first by sort-key prefix), conditional
-// writes, and the run counters sharded over ten keys of the metrics table.
+// writes, the run counters sharded over ten keys of the metrics table, and test sends'
+// records in the messages table (their tokens from the shared rate limiter).
 
 let dynamo: LocalDynamo;
 
@@ -43,6 +46,8 @@ describeCampaignsApi('HTTP API campaigns (DynamoDB Local)', async (now) => {
     imports: new DynamoRecordStore({ client, tableName, kind: 'IMPORT', schema: importJob, label: 'Import' }),
     parts: new DynamoImportPartStore({ client, tableName }),
     tagJobs: new DynamoRecordStore({ client, tableName, kind: 'TAGJOB', schema: tagJob, label: 'Tag job' }),
+    messages: new DynamoMessageStore({ client, tableName: dynamo.tableNames.messages }),
+    rateLimiter: plannedRateLimiter({ client, tableName: dynamo.tableNames.metrics }),
     now,
   };
 });

@@ -1,5 +1,6 @@
+import { createServer } from 'node:http';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createLogger, type QueuePoller, type SqsHandler, startQueuePoller } from '@qunfa/local';
+import { createLogger, type QueuePoller, repoRoot, type SqsHandler, startQueuePoller } from '@qunfa/local';
 import type { QueueConsumer } from '@qunfa/resources';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -27,13 +28,16 @@ function poll({
   consumer,
   handler,
   timeoutSeconds = 5,
+  source,
 }: {
   queue: Queue;
   consumer: Partial<Pick<QueueConsumer, 'batchSize' | 'maxBatchingWindowSeconds' | 'maxConcurrency'>>;
   handler: SqsHandler;
   timeoutSeconds?: number;
+  source?: { entry: string; rootDir: string };
 }): QueuePoller {
   const poller = startQueuePoller({
+    ...(source ? { source } : {}),
     client: sqs.client,
     region: localRegion,
     queue,
@@ -351,6 +355,69 @@ describe('startQueuePoller', () => {
       await eventually(() => handled === 12);
 
       expect(peak).toBe(3);
+    });
+  });
+
+  describe('faults (test-only)', () => {
+    it('hands a duplicated batch to two invocations at once, with the same records', async () => {
+      const queue = await sqs.createQueue();
+      await send(queue, ['twice']);
+      const seen: { messageId: string; receiptHandle: string }[] = [];
+
+      const poller = poll({
+        queue,
+        consumer: { batchSize: 1 },
+        handler: async (event) => {
+          for (const { messageId, receiptHandle } of event.Records) seen.push({ messageId, receiptHandle });
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        },
+      });
+      poller.injectFaults({ duplicateRate: 1 });
+      await eventually(() => poller.stats().invocations === 2 && poller.stats().inFlight === 0);
+
+      expect(seen).toHaveLength(2);
+      expect(seen[1]).toEqual(seen[0]);
+      expect(poller.stats()).toMatchObject({ duplicatedBatches: 1, peakInFlight: 2 });
+      expect(await depth(queue.url)).toEqual({ visible: 0, inFlight: 0 });
+    });
+
+    it('kills the doomed invocation right after its n-th answer, and SQS delivers its records again', async () => {
+      const calls: string[] = [];
+      const server = createServer((request, response) => {
+        calls.push(request.url ?? '');
+        response.end('ok');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hit`;
+      try {
+        const queue = await sqs.createQueue({ visibilityTimeoutSeconds: 2 });
+        await send(queue, [url]);
+
+        // The doomed invocation runs the entry's handler, which calls the URL three times per
+        // record, and dies after the second answer; the redelivery runs in this process.
+        const redelivered: string[] = [];
+        const poller = poll({
+          queue,
+          consumer: { batchSize: 1 },
+          timeoutSeconds: 30,
+          handler: async (event) => {
+            for (const record of event.Records) redelivered.push(record.body);
+          },
+          source: { entry: 'test/support/handlers/calls-in-turn.ts', rootDir: repoRoot },
+        });
+        poller.injectFaults({ kill: { invocation: 1, afterAnswers: { urlPrefix: url, count: 2 } } });
+        await eventually(() => poller.stats().killedInvocations === 1, 20_000);
+
+        expect(calls).toEqual(['/hit?call=1', '/hit?call=2']);
+        expect(poller.stats()).toMatchObject({ failedInvocations: 1, recordsDeleted: 0 });
+        expect(await depth(queue.url)).toEqual({ visible: 0, inFlight: 1 });
+        await eventually(() => poller.stats().recordsDeleted === 1, 10_000);
+        expect(redelivered).toEqual([url]);
+        expect(calls).toHaveLength(2);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
   });
 

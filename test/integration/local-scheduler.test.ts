@@ -12,7 +12,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-scheduler';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { EventBridgeScheduler } from '@qunfa/aws';
+import { EventBridgeScheduler, SchedulerClient as FunctionSchedulerClient } from '@qunfa/aws';
 import { createLogger, type LocalScheduler, startLocalScheduler } from '@qunfa/local';
 import { scheduleGroup } from '@qunfa/resources';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
@@ -94,7 +94,7 @@ function schedulerClient(url: string): SchedulerClient {
 /** The production adapter, as the functions build it, on a fresh start queue. */
 function adapterOn(scheduler: LocalScheduler, queue: StartQueue): EventBridgeScheduler {
   return new EventBridgeScheduler({
-    client: schedulerClient(scheduler.url),
+    client: new FunctionSchedulerClient({ endpoint: scheduler.url, region, credentials, maxAttempts: 1 }),
     groupName: scheduleGroup.name,
     roleArn,
     targetArn: queue.arn,
@@ -475,12 +475,12 @@ describe('local scheduler through EventBridgeScheduler', () => {
       expect(none.Schedules).toEqual([]);
     });
 
-    it('is found by an SDK client through AWS_ENDPOINT_URL_SCHEDULER, as the functions find it', async () => {
+    it('is found by the function client through AWS_ENDPOINT_URL_SCHEDULER, as they find it', async () => {
       const scheduler = await startScheduler({ now: () => new Date('2025-03-10T00:00:00Z') });
       const previous = process.env.AWS_ENDPOINT_URL_SCHEDULER;
       process.env.AWS_ENDPOINT_URL_SCHEDULER = scheduler.url;
       try {
-        const client = new SchedulerClient({ region, credentials });
+        const client = new FunctionSchedulerClient({ region, credentials });
         const adapter = new EventBridgeScheduler({
           client,
           groupName: scheduleGroup.name,

@@ -457,6 +457,31 @@ describe('ProviderSimulator', () => {
       await waitFor(() => simulator.counts().total === 1);
     });
 
+    it('counts how it answered its calls on GET /admin/calls, until reset', async () => {
+      simulator.configure({ failureRate: 0.3, timeoutRate: 0.2, hangMs: 5_000, seed: 5 });
+      const provider = createSimulatorProvider({ baseUrl: simulator.url, timeoutMs: 150 });
+      const outcomes = await sendEach(
+        provider,
+        Array.from({ length: 40 }, (_, i) => text(i)),
+      );
+      simulator.configure({ failureRate: 0, rateLimit: { partsPerSecond: 1, burstParts: 1 } });
+      const throttled = await sendEach(provider, [text(40), text(41)]);
+
+      const { status, json: calls } = await call(simulator, '/admin/calls');
+
+      expect(status).toBe(200);
+      expect(calls).toEqual({
+        calls: 42,
+        unavailable: count(outcomes, 'retryable'),
+        throttled: count(throttled, 'throttled'),
+        held: count([...outcomes, ...throttled], 'ambiguous'),
+        rejected: 0,
+      });
+      expect(count(throttled, 'throttled')).toBe(1);
+      simulator.reset();
+      expect(simulator.calls()).toEqual({ calls: 0, unavailable: 0, throttled: 0, held: 0, rejected: 0 });
+    });
+
     it('is retryable when nothing listens: the request never left', async () => {
       const closed = await startReceiver();
       await closed.stop();

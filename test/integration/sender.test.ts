@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   campaignStore,
   createLogger as createQunfaLogger,
@@ -11,6 +10,7 @@ import {
   DynamoRunCounters,
   DynamoRunStore,
   DynamoTenantStore,
+  SqsClient,
   senderDeps,
   templateStore,
 } from '@qunfa/aws';
@@ -134,6 +134,7 @@ async function scenario({
   variants = [{ variantId: 'A', percent: 100 }],
   body = '{{name|default:"会员"}}您好，双11全场8折',
   optedOutAtSegmentation = [],
+  budget,
 }: {
   size: number;
   spec?: (i: number) => MemberSpec;
@@ -142,6 +143,8 @@ async function scenario({
   variants?: { variantId: 'A' | 'B'; percent: number }[];
   body?: string;
   optedOutAtSegmentation?: readonly number[];
+  /** A budget cap in CNY; the tenant then pays 0.045 CNY a part on the simulator. */
+  budget?: string;
 }): Promise<Scenario> {
   const client = dynamo.documentClient;
   const tables = dynamo.tableNames;
@@ -151,7 +154,13 @@ async function scenario({
   const tenant: Tenant = {
     tenantId,
     createdAt: created,
-    ...tenantSettings.parse({ name: '好又多', signature: '好又多' }),
+    ...tenantSettings.parse({
+      name: '好又多',
+      signature: '好又多',
+      ...(budget === undefined
+        ? {}
+        : { partPrices: { simulator: { currency: 'CNY', pricePerPart: '0.045' } } }),
+    }),
   };
   await new DynamoTenantStore({ client, tableName: tables.tenants }).createTenant(tenant);
 
@@ -215,6 +224,7 @@ async function scenario({
     schedule: { kind: 'now' },
     sendWindow,
     holdoutPercent: 0,
+    ...(budget === undefined ? {} : { budget: { amount: budget, currency: 'CNY' } }),
     state: 'running',
     createdAt: created,
     updatedAt: created,
@@ -265,7 +275,7 @@ async function scenario({
   const deps: SenderDeps = {
     ...senderDeps({
       client,
-      sqs: new SQSClient({
+      sqs: new SqsClient({
         region: localRegion,
         endpoint: 'http://127.0.0.1:9',
         credentials: localCredentials,
@@ -487,6 +497,34 @@ describe('the sender', () => {
 
     expect((await received()).total).toBe(4);
     expect((await tally(s)).total.suppressed.byReason.missing_variable).toBe(1);
+    await expectCountsAddUp(s);
+  });
+
+  it('sends no more than the budget holds, the rest suppressed over_budget, with two senders at once', async () => {
+    // 40 one-part messages at 0.045 CNY; 0.90 CNY holds 20.
+    const s = await scenario({ size: 40, budget: '0.90' });
+    const [send] = s.sends;
+    if (!send) throw new Error('the segmenter enqueued nothing');
+    const ids = s.sends.flatMap((message) => message.memberIds);
+    const batchOf = (memberIds: string[]): SendBatchMessage => ({ ...send, memberIds });
+
+    const [first, second] = await Promise.all([
+      invoke(s.deps, [batchOf(ids.slice(0, 20))]),
+      invoke(s.deps, [batchOf(ids.slice(20))]),
+    ]);
+    await drain(
+      s.deps,
+      [...first.requeued, ...second.requeued].map(({ message }) => message),
+    );
+    expect([...first.errors, ...second.errors]).toEqual([]);
+
+    const got = await received();
+    expect(got.total).toBe(20);
+    expect(got.duplicateReferences).toEqual([]);
+    const { total } = await tally(s);
+    expect(total).toMatchObject({ sent: 20, spentMicros: 900_000 });
+    expect(total.suppressed.byReason.over_budget).toBe(20);
+    expect(await s.deps.budget.reserved(s.tenant.tenantId, s.campaign.campaignId, s.run.runId)).toBe(900_000);
     await expectCountsAddUp(s);
   });
 

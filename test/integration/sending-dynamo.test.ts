@@ -1,5 +1,10 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoFrequencyCapStore, DynamoRateLimiter, frequencyCapKey } from '@qunfa/aws';
+import {
+  DynamoFrequencyCapStore,
+  DynamoRateLimiter,
+  frequencyCapKey,
+  GetCommand,
+  QueryCommand,
+} from '@qunfa/aws';
 import { capDay, type FrequencyCapClaim, type FrequencyCapRules, rateLimitPlan } from '@qunfa/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';

@@ -4,18 +4,24 @@ import { createLogger } from '@qunfa/aws';
 import {
   createTenant,
   type MemberJobMessage,
+  type SenderProvider,
   type TenancyDeps,
   type TenantStore,
   tenantSettings,
 } from '@qunfa/domain';
 import { memoryStores, type TestStores } from './fakes/memory-member-store';
 import { MemoryScheduler } from './fakes/memory-scheduler';
+import { MemoryMessageStore, MemoryRateLimiter, RecordingProvider } from './fakes/memory-sending-stores';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
 
-/** The API handler over test stores, with the import queue captured instead of sent and schedules kept in memory. */
+/**
+ * The API handler over test stores, with the import queue captured instead of sent, schedules
+ * kept in memory and test sends going to `provider` (a RecordingProvider unless given).
+ */
 export function testApi({
   stores = memoryStores(),
   scheduler = new MemoryScheduler(),
+  provider = new RecordingProvider(),
   tenancy = {
     store: new MemoryTenantStore(),
     random: (n) => randomBytes(n),
@@ -24,6 +30,7 @@ export function testApi({
 }: {
   stores?: TestStores;
   scheduler?: MemoryScheduler;
+  provider?: SenderProvider;
   tenancy?: TenancyDeps;
 } = {}): {
   api: ApiHandler;
@@ -56,6 +63,18 @@ export function testApi({
     },
     templates: stores,
     campaigns: { ...stores, scheduler },
+    testSends: {
+      campaigns: stores.campaigns,
+      templates: stores.templates,
+      members: stores.members,
+      optOuts: stores.optOuts,
+      messages: stores.messages ?? new MemoryMessageStore(),
+      rateLimiter: stores.rateLimiter ?? new MemoryRateLimiter(),
+      providerFor: () => provider,
+      random: stores.random,
+      now: stores.now,
+      sleep: async () => undefined,
+    },
     logger: createLogger({ service: 'test', level: 'SILENT' }),
   });
   return { api, stores, scheduler, tenants: tenancy.store, enqueued };

@@ -4,6 +4,7 @@ import {
   type CampaignDeps,
   campaignScheduleName,
   finishRun,
+  phoneHash,
   recordStart,
   type StartMessage,
 } from '@qunfa/domain';
@@ -13,6 +14,7 @@ import { createTestTenants, testApi } from './api';
 import { httpEvent, lambdaContext } from './events';
 import type { TestStores } from './fakes/memory-member-store';
 import { MemoryScheduler } from './fakes/memory-scheduler';
+import { RecordingProvider } from './fakes/memory-sending-stores';
 import { MemoryTenantStore } from './fakes/memory-tenant-store';
 
 // The campaigns specification of the HTTP API: drafts validated (every problem named, every
@@ -82,6 +84,7 @@ export function describeCampaignsApi(
     let api: ApiHandler;
     let deps: TestStores;
     let scheduler: MemoryScheduler;
+    let provider: RecordingProvider;
     let clock: TestClock;
     let tenantId: string;
     let keys: { admin: string; marketer: string; viewer: string; other: string };
@@ -125,12 +128,13 @@ export function describeCampaignsApi(
       clock = testClock(t0);
       deps = await makeDeps(() => clock.now());
       scheduler = new MemoryScheduler();
+      provider = new RecordingProvider();
       const tenancy = {
         store: new MemoryTenantStore(),
         random: (n: number) => randomBytes(n),
         now: () => clock.now(),
       };
-      api = testApi({ stores: deps, scheduler, tenancy }).api;
+      api = testApi({ stores: deps, scheduler, provider, tenancy }).api;
       ({ tenantId, keys } = await createTestTenants({ tenancy, call }));
       const save = async (body: Json): Promise<string> => {
         const answer = await call('POST', '/templates', keys.marketer, body);
@@ -735,8 +739,217 @@ export function describeCampaignsApi(
       });
     });
 
+    describe('POST /campaigns/{id}/test-send', () => {
+      const abContent = () => ({
+        variants: [
+          {
+            variantId: 'A',
+            templateId: templates.promotion,
+            values: { couponCode: 'S11-2026' },
+            percent: 50,
+          },
+          { variantId: 'B', templateId: templates.greeting, percent: 50 },
+        ],
+      });
+      const testSend = (id: string, body: Json, key = keys.marketer) =>
+        call('POST', `/campaigns/${id}/test-send`, key, body);
+      const resultsOf = (answer: Call): Json[] => answer.body.results as Json[];
+      const recordOf = async (answer: Call, recordId: string) =>
+        deps.messages?.get(tenantId, String(answer.body.testSendId), recordId);
+
+      it('sends each variant to each number at once and answers status, provider id, parts and text', async () => {
+        const id = await create({ content: abContent() });
+        const before = await get(id);
+
+        const answer = await testSend(id, { phones: ['138 0013 8000', '+86 139-0013-9000'] });
+
+        expect(answer.status).toBe(200);
+        expect(answer.body).toMatchObject({
+          testSendId: expect.stringMatching(/^test_20261123T080000000Z_[0-9A-Za-z]{6}$/),
+          campaignId: id,
+          provider: 'simulator',
+        });
+        expect(resultsOf(answer)).toEqual([
+          expect.objectContaining({ phone: '+8613800138000', variantId: 'A', status: 'sent' }),
+          expect.objectContaining({ phone: '+8613800138000', variantId: 'B', status: 'sent' }),
+          expect.objectContaining({ phone: '+8613900139000', variantId: 'A', status: 'sent' }),
+          expect.objectContaining({ phone: '+8613900139000', variantId: 'B', status: 'sent' }),
+        ]);
+        const [first] = resultsOf(answer);
+        expect(first).toMatchObject({
+          providerMessageId: expect.stringMatching(/^rec-/),
+          parts: 1,
+          text: '【Acme Tea】双11会员日全场8折！王小明您好，凭券码S11-2026到店再减20元。拒收请回复R',
+        });
+        expect(Object.fromEntries(provider.byPhone())).toEqual({ '+8613800138000': 2, '+8613900139000': 2 });
+        // Recorded where receipts look, marked test, under the reference the provider was given.
+        expect(await recordOf(answer, 'phone1.A')).toMatchObject({
+          campaignId: id,
+          variantId: 'A',
+          state: 'sent',
+          test: true,
+          providerMessageId: first?.providerMessageId,
+          parts: 1,
+        });
+        expect(provider.accepted.map((sms) => sms.reference)).toContain(`${answer.body.testSendId}:phone1.A`);
+        // Nothing about the campaign changed: no state, no run.
+        expect(await get(id)).toEqual(before);
+        expect(await runsOf(id)).toEqual([]);
+      });
+
+      it('sends only the chosen variant, filled from a member and sample values', async () => {
+        const id = await create({ content: abContent() });
+        const member = await call('PUT', '/members/M1', keys.marketer, {
+          phone: '13700137000',
+          name: '李雷',
+        });
+        expect(member.status).toBe(201);
+
+        const answer = await testSend(id, {
+          phones: ['13800138000'],
+          variantId: 'A',
+          memberId: 'M1',
+          values: { couponCode: 'TEST-1' },
+        });
+
+        expect(answer.status).toBe(200);
+        expect(resultsOf(answer)).toEqual([
+          expect.objectContaining({
+            phone: '+8613800138000',
+            variantId: 'A',
+            status: 'sent',
+            text: expect.stringContaining('李雷您好，凭券码TEST-1到店'),
+          }),
+        ]);
+        // The member's own number is not where a test goes.
+        expect(provider.byPhone().get('+8613700137000')).toBeUndefined();
+      });
+
+      it('refuses bad and repeated numbers with one 400 naming each entry, and sends nothing', async () => {
+        const id = await create();
+
+        const answer = await testSend(id, {
+          phones: ['138 0013 8000', '12345', 'call me', '+8613800138000'],
+        });
+
+        expect(answer.status).toBe(400);
+        expect(problems(answer)).toEqual([
+          { path: 'body.phones.1', message: expect.stringContaining('"12345" is not a mobile number') },
+          { path: 'body.phones.2', message: expect.stringContaining('not_a_number') },
+          { path: 'body.phones.3', message: 'the same number as body.phones.0' },
+        ]);
+        expect(provider.accepted).toEqual([]);
+      });
+
+      it('refuses no numbers, more than 20, an unknown variant, member or variable, each at its path', async () => {
+        const ab = await create({ content: abContent() });
+        const single = await create();
+        const many = Array.from({ length: 21 }, (_, i) => `1380013${String(8000 + i)}`);
+
+        const none = await testSend(single, { phones: [] });
+        const tooMany = await testSend(single, { phones: many });
+        const unknown = await testSend(ab, {
+          phones: ['13800138000'],
+          variantId: 'C',
+          memberId: 'NOPE',
+          values: { nope: 1 },
+        });
+        const variantOfSingle = await testSend(single, { phones: ['13800138000'], variantId: 'A' });
+        const wrongType = await testSend(single, {
+          phones: ['13800138000'],
+          values: { couponCode: { x: 1 } },
+        });
+
+        expect(paths(none)).toEqual(['body.phones']);
+        expect(paths(tooMany)).toEqual(['body.phones']);
+        expect(unknown.status).toBe(400);
+        expect(paths(unknown)).toEqual(['body.variantId', 'body.memberId', 'body.values.nope']);
+        expect(paths(variantOfSingle)).toEqual(['body.variantId']);
+        expect(paths(wrongType)).toEqual(['body.values.couponCode']);
+        expect(provider.accepted).toEqual([]);
+      });
+
+      it('answers an opted-out number opted_out and sends it nothing', async () => {
+        const id = await create();
+        await deps.optOuts.add(tenantId, {
+          phoneHash: phoneHash({ tenantId, phone: '+8613800138000' }),
+          source: 'sms',
+          at: t0,
+        });
+
+        const answer = await testSend(id, { phones: ['13800138000', '13900139000'] });
+
+        expect(answer.status).toBe(200);
+        expect(resultsOf(answer)).toEqual([
+          { phone: '+8613800138000', status: 'opted_out' },
+          expect.objectContaining({ phone: '+8613900139000', status: 'sent' }),
+        ]);
+        expect([...provider.byPhone().keys()]).toEqual(['+8613900139000']);
+        expect(await recordOf(answer, 'phone1')).toMatchObject({
+          state: 'suppressed',
+          reason: 'opted_out',
+          test: true,
+        });
+      });
+
+      it('answers a number the provider refuses failed, with the reason, and records it', async () => {
+        const id = await create();
+        provider.answers.set('+8613900139000', { outcome: 'permanent', code: 'invalid_number' });
+
+        const answer = await testSend(id, { phones: ['13800138000', '13900139000'] });
+
+        expect(resultsOf(answer).map((result) => [result.status, result.reason])).toEqual([
+          ['sent', undefined],
+          ['failed', 'invalid_phone:invalid_number'],
+        ]);
+        expect(await recordOf(answer, 'phone2')).toMatchObject({
+          state: 'failed',
+          reason: 'invalid_phone:invalid_number',
+        });
+      });
+
+      it('sends for a scheduled or running campaign, counting nothing in its run; not once it has ended', async () => {
+        const id = await create();
+        await act(id, 'schedule');
+        const scheduled = await testSend(id, { phones: ['13800138000'] });
+        const started = await handleStart(scheduler.fire(nameOf(id)));
+        if (started.outcome !== 'start') throw new Error(`expected a start, got ${started.outcome}`);
+        const running = await testSend(id, { phones: ['13800138000'] });
+        const tally = await deps.runCounters.read(tenantId, id, started.run.runId);
+        await act(id, 'cancel');
+        const cancelled = await testSend(id, { phones: ['13800138000'] });
+
+        expect([scheduled.status, running.status, cancelled.status]).toEqual([200, 200, 409]);
+        expect(tally.total).toMatchObject({ targeted: 0, sent: 0, spentMicros: 0 });
+        expect(tally.firstAt).toBeUndefined();
+        expect(String(cancelled.body.message)).toContain('is cancelled');
+        expect(provider.accepted).toHaveLength(2);
+      });
+
+      it("refuses outside the campaign's send window with 409 naming when it opens, sending nothing", async () => {
+        const id = await create();
+        clock.set('2026-11-23T13:30:00.000Z'); // 21:30 in Shanghai
+
+        const answer = await testSend(id, { phones: ['13800138000'] });
+
+        expect(answer.status).toBe(409);
+        expect(String(answer.body.message)).toContain('2026-11-24T01:00:00.000Z');
+        expect(provider.accepted).toEqual([]);
+      });
+
+      it("refuses a viewer with 403 and another tenant's key with 404", async () => {
+        const id = await create();
+
+        const viewer = await testSend(id, { phones: ['13800138000'] }, keys.viewer);
+        const other = await testSend(id, { phones: ['13800138000'] }, keys.other);
+
+        expect([viewer.status, other.status]).toEqual([403, 404]);
+        expect(provider.accepted).toEqual([]);
+      });
+    });
+
     describe('progress', () => {
-      it("answers the latest run's counters, remaining, rate and ETA", async () => {
+      it("answers the latest run's counters, remaining, rate, ETA and spend against the budget", async () => {
         const id = await create({
           content: {
             variants: [
@@ -744,6 +957,7 @@ export function describeCampaignsApi(
               { variantId: 'B', templateId: templates.greeting, percent: 50 },
             ],
           },
+          budget: { amount: '50', currency: 'CNY' },
         });
         await act(id, 'schedule');
         const started = await handleStart(scheduler.fire(nameOf(id)));
@@ -764,7 +978,10 @@ export function describeCampaignsApi(
           failed: 15,
           unknown: 5,
           'suppressed.capped': 20,
+          'suppressed.over_budget': 7,
           'variant.A.sent': 190,
+          spentMicros: 17_100_000,
+          'variant.A.spentMicros': 8_550_000,
         });
         clock.advance(10_000);
         await deps.runCounters.add(tenantId, id, runId, { delivered: 300, undelivered: 10 });
@@ -778,7 +995,7 @@ export function describeCampaignsApi(
           startedAt: t0,
           targeted: 1_000,
           suppressed: {
-            total: 120,
+            total: 127,
             byReason: {
               opted_out: 40,
               no_consent: 0,
@@ -787,6 +1004,7 @@ export function describeCampaignsApi(
               missing_variable: 0,
               capped: 20,
               quiet_hours: 0,
+              over_budget: 7,
             },
           },
           queued: 900,
@@ -794,16 +1012,41 @@ export function describeCampaignsApi(
           delivered: 300,
           failed: 25,
           unknown: 5,
-          remaining: 480,
+          remaining: 473,
+          spentMicros: 17_100_000,
           // 400 dealt with (sent + failed + unknown) over the 110 s between the first and latest batch.
           ratePerSecond: 3.6,
-          etaSeconds: 134,
-          etaAt: '2026-11-23T08:04:04.000Z',
+          etaSeconds: 132,
+          etaAt: '2026-11-23T08:04:02.000Z',
+          budget: {
+            currency: 'CNY',
+            cap: '50.00',
+            capMicros: 50_000_000,
+            spent: '17.10',
+            spentMicros: 17_100_000,
+          },
           byVariant: {
-            A: expect.objectContaining({ queued: 450, sent: 190 }),
-            B: expect.objectContaining({ queued: 450, sent: 0 }),
+            A: expect.objectContaining({ queued: 450, sent: 190, spentMicros: 8_550_000 }),
+            B: expect.objectContaining({ queued: 450, sent: 0, spentMicros: 0 }),
           },
         });
+      });
+
+      it('shows no budget for a campaign without one, and the spend all the same', async () => {
+        const id = await create();
+        await act(id, 'schedule');
+        const started = await handleStart(scheduler.fire(nameOf(id)));
+        if (started.outcome !== 'start') throw new Error(`expected a start, got ${started.outcome}`);
+        await deps.runCounters.add(tenantId, id, started.run.runId, {
+          targeted: 3,
+          sent: 3,
+          spentMicros: 135_000,
+        });
+
+        const read = await get(id);
+
+        expect(read.latestRun).toMatchObject({ sent: 3, spentMicros: 135_000 });
+        expect(read.latestRun).not.toHaveProperty('budget');
       });
     });
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, type DocumentClient } from '@qunfa/aws';
 import {
   type DynamoDbLocal,
   ensureQueue,
@@ -34,7 +34,7 @@ export interface LocalDynamo {
   /** The low-level client (admin calls: DescribeTable, ListTables). */
   readonly client: DynamoDBClient;
   /** A document client configured as the functions configure theirs. */
-  readonly documentClient: DynamoDBDocumentClient;
+  readonly documentClient: DocumentClient;
   readonly tableNames: Readonly<Record<TableId, string>>;
   stop(): Promise<void>;
 }
@@ -45,18 +45,18 @@ export async function startLocalDynamo({ stage = 'test' }: { stage?: string } = 
   try {
     const tableNames = localTableNames(stage);
     await ensureTables({ client: dynamodb.client, tableNames });
-    // Marshalling as @qunfa/aws createDocumentClient does; credentials given, not from env.
-    const documentClient = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: dynamodb.endpoint, region: localRegion, credentials: localCredentials }),
-      { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
-    );
+    // The functions' own client; credentials given, not from env.
+    const documentClient = createDocumentClient({
+      endpoint: dynamodb.endpoint,
+      region: localRegion,
+      credentials: localCredentials,
+    });
     return {
       dynamodb,
       client: dynamodb.client,
       documentClient,
       tableNames,
       async stop() {
-        documentClient.destroy();
         await dynamodb.stop();
       },
     };

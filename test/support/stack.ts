@@ -24,15 +24,19 @@ export interface TestStack {
 export async function startTestStack({
   name,
   simulator,
+  movableClock = false,
 }: {
   name: string;
   simulator?: LocalStackOptions['simulator'];
+  /** Replace the process's `Date` with one the test moves forward (`stack.clock`; see @qunfa/local clock.ts). */
+  movableClock?: boolean;
 }): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), `qunfa-${name}-`));
   const stack = await startLocalStack({
     dataDir,
     ports: { api: 0, dynamodb: 0, sqs: 0, scheduler: 0, simulator: 0 },
     logLevel: 'WARN',
+    movableClock,
     ...(simulator ? { simulator } : {}),
   });
   if (!stack.firstTenant.created) throw new Error('a fresh data folder must create the first tenant');

@@ -9,6 +9,7 @@ import {
   type TagJobDeps,
   type TemplateDeps,
   type TenancyDeps,
+  type TestSendDeps,
 } from '@qunfa/domain';
 import { accessLog, createRouter, httpErrors, type Route } from '@qunfa/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -27,6 +28,7 @@ export interface ApiDeps {
   readonly templates: TemplateDeps;
   readonly tagJobs: TagJobDeps;
   readonly campaigns: CampaignDeps;
+  readonly testSends: TestSendDeps;
   readonly logger: QunfaLogger;
 }
 
@@ -52,11 +54,17 @@ export function memberApiRoutes(
   ];
 }
 
-/** The routes of the `planner` function: templates and campaigns. */
-export function plannerRoutes(deps: Pick<ApiDeps, 'tenancy' | 'templates' | 'campaigns'>): Route[] {
+/** The routes of the `planner` function: templates and campaigns (test sends included). */
+export function plannerRoutes(
+  deps: Pick<ApiDeps, 'tenancy' | 'templates' | 'campaigns' | 'testSends'>,
+): Route[] {
   return [
     ...templateRoutes({ templates: deps.templates, tenants: deps.tenancy.store }),
-    ...campaignRoutes({ campaigns: deps.campaigns, tenants: deps.tenancy.store }),
+    ...campaignRoutes({
+      campaigns: deps.campaigns,
+      testSends: deps.testSends,
+      tenants: deps.tenancy.store,
+    }),
   ];
 }
 

@@ -1,11 +1,4 @@
 import { randomInt } from 'node:crypto';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import {
   type Campaign,
   type CampaignDeps,
@@ -27,6 +20,8 @@ import { DynamoRecordStore } from './dynamo/record-store';
 import { memberDeps } from './members';
 import { EventBridgeScheduler } from './scheduler/event-bridge-scheduler';
 import { templateStore } from './templates';
+import { BatchGetCommand, type DocumentClient, QueryCommand, UpdateCommand } from './wire/dynamodb';
+import { SchedulerClient } from './wire/scheduler';
 
 // Campaigns, their runs and the runs' counters on DynamoDB (docs/data-model.md):
 //
@@ -46,7 +41,7 @@ export function campaignStore({
   client,
   tableName,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   tableName: string;
 }): DynamoRecordStore<Campaign> {
   return new DynamoRecordStore({ client, tableName, kind: 'CAMPAIGN', schema: campaign, label: 'Campaign' });
@@ -54,11 +49,11 @@ export function campaignStore({
 
 /** Runs: campaigns table, kind RUN, id `<campaignId>#<runId>`, read back through `campaignRun`. */
 export class DynamoRunStore implements RunStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #records: DynamoRecordStore<CampaignRun>;
 
-  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+  constructor({ client, tableName }: { client: DocumentClient; tableName: string }) {
     this.#client = client;
     this.#tableName = tableName;
     this.#records = new DynamoRecordStore({
@@ -130,7 +125,7 @@ const countsSortKey = 'COUNTS';
  * BatchGetItem and sums them.
  */
 export class DynamoRunCounters implements RunCounters {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #now: () => Date;
   readonly #shard: () => number;
@@ -141,7 +136,7 @@ export class DynamoRunCounters implements RunCounters {
     now = () => new Date(),
     shard = () => randomInt(runCounterShards),
   }: {
-    client: DynamoDBDocumentClient;
+    client: DocumentClient;
     tableName: string;
     now?: () => Date;
     /** Which shard an add goes to (tests pin it). */
@@ -221,7 +216,7 @@ export function campaignDeps({
   config,
   scheduler,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   config: Pick<FunctionConfig, 'table' | 'schedule' | 'functionId'>;
   /** Default: EventBridge Scheduler from `config.schedule`. */
   scheduler?: SchedulerPort;
@@ -247,7 +242,7 @@ export function eventBridgeScheduler(config: Pick<FunctionConfig, 'schedule' | '
   }
   return new EventBridgeScheduler({
     // The endpoint comes from AWS_ENDPOINT_URL_SCHEDULER on the local stack.
-    client: new SchedulerClient({ maxAttempts: 3 }),
+    client: new SchedulerClient(),
     ...config.schedule,
   });
 }

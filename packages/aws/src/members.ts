@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type ImportDeps,
   type ImporterDeps,
@@ -21,6 +20,7 @@ import { DynamoMemberStore } from './dynamo/member-store';
 import { DynamoOptOutStore } from './dynamo/opt-out-store';
 import { DynamoRecordStore } from './dynamo/record-store';
 import { createSqsClient, queueSender } from './sqs/send';
+import type { DocumentClient } from './wire/dynamodb';
 
 const savedSegment: z.ZodType<SavedSegment> = segmentFields.extend({
   segmentId: z.string(),
@@ -33,7 +33,7 @@ export function memberDeps({
   client,
   config,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   config: Pick<FunctionConfig, 'table'>;
 }): MemberDeps & SegmentDeps {
   return {
@@ -51,13 +51,7 @@ export function memberDeps({
   };
 }
 
-function importStores({
-  client,
-  config,
-}: {
-  client: DynamoDBDocumentClient;
-  config: Pick<FunctionConfig, 'table'>;
-}) {
+function importStores({ client, config }: { client: DocumentClient; config: Pick<FunctionConfig, 'table'> }) {
   return {
     tagJobs: new DynamoRecordStore({
       client,
@@ -82,7 +76,7 @@ export function importDeps({
   client,
   config,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   config: Pick<FunctionConfig, 'table' | 'queueUrl'>;
 }): ImportDeps & TagJobDeps {
   const send = queueSender({
@@ -105,7 +99,7 @@ export function importerDeps({
   config,
   tenants,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   config: Pick<FunctionConfig, 'table'>;
   tenants: Pick<TenantStore, 'getTenant'>;
 }): ImporterDeps & TagJobRunnerDeps {

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type RateLimitPlan,
   randomBase62,
@@ -10,6 +8,7 @@ import {
   sendBatchMessage,
   startSendSession,
   type Tenant,
+  type TestSendDeps,
 } from '@qunfa/domain';
 import { createSimulatorProvider, loadSimulatorSettings } from '@qunfa/providers';
 import { queues } from '@qunfa/resources';
@@ -20,16 +19,20 @@ import { DynamoMemberStore } from './dynamo/member-store';
 import { DynamoMessageStore } from './dynamo/message-store';
 import { DynamoOptOutStore } from './dynamo/opt-out-store';
 import { DynamoRateLimiter } from './dynamo/rate-limiter';
+import { DynamoRunBudget } from './dynamo/run-budget';
 import { DynamoTenantStore } from './dynamo/tenant-store';
 import type { QunfaLogger } from './logging/logger';
 import { createQueueHandler, type QueueHandler } from './sqs/queue-handler';
 import { queueDelayedBatchSender } from './sqs/send';
 import { templateStore } from './templates';
+import type { DocumentClient } from './wire/dynamodb';
+import type { SqsClient } from './wire/sqs';
 
 // The sender's adapters, built once per cold start (packages/domain/src/messages/sender.ts
 // holds the rules): message records, members and opt-outs, campaigns, runs and counters,
-// templates, frequency caps and the shared rate limiter on DynamoDB, the send queue for what
-// is put back, and the tenant's SMS provider.
+// templates, frequency caps, the runs' budget counters and the shared rate limiter on
+// DynamoDB, the send queue for what is put back, and the tenant's SMS provider (also built
+// here for the planner's test sends).
 
 /**
  * The rate limiter of the sender: a DynamoRateLimiter whose plan for each account is the one
@@ -39,7 +42,7 @@ export function plannedRateLimiter({
   client,
   tableName,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   tableName: string;
 }): SendRateLimiter {
   const plans = new Map<string, RateLimitPlan>();
@@ -96,8 +99,8 @@ export function senderDeps({
   config,
   env = process.env,
 }: {
-  client: DynamoDBDocumentClient;
-  sqs: SQSClient;
+  client: DocumentClient;
+  sqs: SqsClient;
   config: Pick<FunctionConfig, 'table' | 'queueUrl'>;
   env?: Readonly<Record<string, string | undefined>>;
 }): SenderDeps {
@@ -114,6 +117,7 @@ export function senderDeps({
     templates: templateStore({ client, tableName: campaigns }),
     caps: new DynamoFrequencyCapStore({ client, tableName: suppressions }),
     rateLimiter: plannedRateLimiter({ client, tableName: config.table('metrics') }),
+    budget: new DynamoRunBudget({ client, tableName: config.table('metrics') }),
     providerFor: providerForTenant({ env }),
     requeue: queueDelayedBatchSender({
       client: sqs,
@@ -125,6 +129,35 @@ export function senderDeps({
     newToken: () => randomBase62({ random: (size) => randomBytes(size), length: 16 }),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settings: { leaseMs: queues.send.visibilityTimeoutSeconds * 1_000 },
+  };
+}
+
+/**
+ * What a test send (POST /campaigns/{id}/test-send, served by the planner) needs: the same
+ * provider of each tenant and the same shared rate limiter as the sender, message records to
+ * keep the test sends in, and the campaign, template, member and opt-out reads.
+ */
+export function testSendDeps({
+  client,
+  config,
+  env = process.env,
+}: {
+  client: DocumentClient;
+  config: Pick<FunctionConfig, 'table'>;
+  env?: Readonly<Record<string, string | undefined>>;
+}): TestSendDeps {
+  const campaigns = config.table('campaigns');
+  return {
+    campaigns: campaignStore({ client, tableName: campaigns }),
+    templates: templateStore({ client, tableName: campaigns }),
+    members: new DynamoMemberStore({ client, tableName: config.table('members') }),
+    optOuts: new DynamoOptOutStore({ client, tableName: config.table('suppressions') }),
+    messages: new DynamoMessageStore({ client, tableName: config.table('messages') }),
+    rateLimiter: plannedRateLimiter({ client, tableName: config.table('metrics') }),
+    providerFor: providerForTenant({ env }),
+    random: (size) => randomBytes(size),
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }
 

@@ -1,15 +1,15 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type SavedTemplate, savedTemplate, type TemplateDeps } from '@qunfa/domain';
 import type { FunctionConfig } from './config';
 import { DynamoRecordStore } from './dynamo/record-store';
 import { memberDeps } from './members';
+import type { DocumentClient } from './wire/dynamodb';
 
 /** Saved templates: campaigns table, kind TEMPLATE, read back through `savedTemplate`. */
 export function templateStore({
   client,
   tableName,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   tableName: string;
 }): DynamoRecordStore<SavedTemplate> {
   return new DynamoRecordStore({
@@ -26,7 +26,7 @@ export function templateDeps({
   client,
   config,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   config: Pick<FunctionConfig, 'table'>;
 }): TemplateDeps {
   return {

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type BootstrapResult, ensureFirstTenant, type TenancyDeps, tenantSettings } from '@qunfa/domain';
 import { DynamoTenantStore } from './dynamo/tenant-store';
+import type { DocumentClient } from './wire/dynamodb';
 
 /** Tenancy use-case dependencies on DynamoDB, with the real clock and randomness. */
 export function tenancyDeps({
   client,
   tableName,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   tableName: string;
 }): TenancyDeps {
   return {
@@ -25,7 +25,7 @@ export async function bootstrapFirstTenant({
   presetKey,
   now,
 }: {
-  client: DynamoDBDocumentClient;
+  client: DocumentClient;
   tableName: string;
   presetKey?: string;
   now: Date;

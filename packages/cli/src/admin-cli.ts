@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createDocumentClient, tenancyDeps } from '@qunfa/aws';
 import {
   createTenant,
@@ -62,11 +63,15 @@ const localState = z.looseObject({
 async function openTenancy(
   options: { table?: string | undefined; 'data-dir'?: string | undefined },
   io: AdminIo,
-): Promise<{ deps: TenancyDeps; close(): void }> {
+): Promise<TenancyDeps> {
   const table = options.table ?? io.env.TABLE_TENANTS;
   if (table) {
-    const client = createDocumentClient(io.env.AWS_REGION ? { region: io.env.AWS_REGION } : {});
-    return { deps: tenancyDeps({ client, tableName: table }), close: () => client.destroy() };
+    // A person at a terminal: the SDK's whole credential chain (profiles, SSO, the environment).
+    const client = createDocumentClient({
+      ...(io.env.AWS_REGION ? { region: io.env.AWS_REGION } : {}),
+      credentials: defaultProvider(),
+    });
+    return tenancyDeps({ client, tableName: table });
   }
   const dataDir = resolve(io.cwd, options['data-dir'] ?? io.env.QUNFA_DATA_DIR ?? '.data');
   const stateFile = join(dataDir, 'stack.json');
@@ -82,7 +87,7 @@ async function openTenancy(
     region: state.region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  return { deps: tenancyDeps({ client, tableName: state.tables.tenants }), close: () => client.destroy() };
+  return tenancyDeps({ client, tableName: state.tables.tenants });
 }
 
 function parseTenantId(value: string | undefined): string {
@@ -108,15 +113,13 @@ export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<Ex
   }
   const print = (text: string, json: unknown): void =>
     io.out(values.json ? JSON.stringify(json, null, 2) : text);
-  let tenancy: Awaited<ReturnType<typeof openTenancy>> | undefined;
   try {
     const [noun, verb, ...rest] = positionals;
     const command = `${noun} ${verb ?? ''}`.trim();
     const known = ['tenant create', 'tenant show', 'key create', 'key list', 'key revoke'];
     if (!known.includes(command)) throw new UsageError(`Unknown command: ${command}.`);
     const tenantId = parseTenantId(rest[0]);
-    tenancy = await openTenancy(values, io);
-    const { deps } = tenancy;
+    const deps = await openTenancy(values, io);
     switch (command) {
       case 'tenant create': {
         const settings = tenantSettings.safeParse({
@@ -187,8 +190,6 @@ export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<Ex
     }
     io.err(`Failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
-  } finally {
-    tenancy?.close();
   }
 }
 

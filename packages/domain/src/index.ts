@@ -21,6 +21,7 @@ export * from './messages/segment-campaign';
 export * from './messages/segmenter';
 export * from './messages/sender';
 export * from './messages/sender-decisions';
+export * from './messages/test-send';
 export * from './privacy/mask';
 export * from './queues/messages';
 export * from './scheduling/scheduler';

@@ -2,11 +2,13 @@
 // queue pollers and an HTTP gateway that run the Lambda handlers on one machine, all built
 // from @qunfa/resources. `npm start` runs main.ts; tests start the parts they need.
 
+export * from './clock';
 export * from './dynamo';
 export * from './environment';
 export * from './errors';
 export * from './gateway';
 export * from './health';
+export * from './killable';
 export * from './lambda';
 export * from './log';
 export * from './names';

@@ -9,6 +9,7 @@ import { functions, type QueueConsumer, type QueueId, queueIds, queues } from '@
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import type { ComponentHealth } from './health';
+import { invokeKillable, type KillAfter } from './killable';
 import {
   FunctionTimeoutError,
   invokeHandler,
@@ -18,7 +19,9 @@ import {
 } from './lambda';
 import { createLogger, type LocalLogger } from './log';
 import { localFunctionName } from './names';
+import { repoRoot } from './paths';
 import { recordOf, recordOfAsync } from './records';
+import { seededRandom } from './simulator/random';
 import type { LocalQueueAddress } from './sqs';
 import { sleep } from './timers';
 
@@ -35,6 +38,7 @@ export type SqsHandler = LambdaHandler<SQSEvent, unknown>;
 export interface PollerStats {
   readonly queue: string;
   readonly functionName: string;
+  readonly memoryMb: number;
   readonly running: boolean;
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
@@ -51,12 +55,41 @@ export interface PollerStats {
   readonly recordsRetried: number;
   readonly receiveErrors: number;
   readonly consecutiveReceiveErrors: number;
+  /** Faults (injectFaults): batches also handed to a second invocation, invocations killed. */
+  readonly duplicatedBatches: number;
+  readonly killedInvocations: number;
+  /** Wall time spent in the handler, summed over invocations: what Lambda bills as duration. */
+  readonly handlerMs: number;
   readonly lastInvocationAt?: string;
   readonly lastError?: { readonly message: string; readonly at: string };
 }
 
+/**
+ * Test-only faults of the event source mapping, for the invariant tests (docs/local-fidelity.md,
+ * "Faults"). Neither happens in a poller that was not given them.
+ */
+export interface PollerFaults {
+  /**
+   * Share of batches also handed, at the same moment, to a second invocation with the very
+   * same records (message ids, receipt handles): SQS's at-least-once delivery, which fauxqs
+   * does not produce by itself. 0 (default) to 1.
+   */
+  readonly duplicateRate?: number;
+  /** Seeds the duplicate draws (default 1). */
+  readonly seed?: number;
+  /**
+   * Kills the `invocation`-th invocation from now (1: the next one) in the middle of its
+   * work: it runs in a child process that dies at once after its `afterAnswers.count`-th HTTP
+   * answer from a URL starting with `afterAnswers.urlPrefix` (see killable.ts). Its records
+   * are not deleted, so SQS delivers them again after the visibility timeout.
+   */
+  readonly kill?: { readonly invocation: number; readonly afterAnswers: KillAfter };
+}
+
 export interface QueuePoller {
   stats(): PollerStats;
+  /** Replaces the poller's faults (test-only; see PollerFaults). */
+  injectFaults(faults: PollerFaults): void;
   /** Stops receiving, lets every running invocation finish and settle its records. */
   stop(): Promise<void>;
 }
@@ -68,6 +101,8 @@ export interface QueuePollerOptions {
   consumer: Pick<QueueConsumer, 'batchSize' | 'maxBatchingWindowSeconds' | 'maxConcurrency'>;
   fn: LocalFunction;
   handler: SqsHandler;
+  /** Where the handler comes from, for an invocation run in a child process (faults.kill). */
+  source?: { readonly entry: string; readonly rootDir: string };
   /**
    * Long-poll wait of an idle ReceiveMessage, whole seconds. Lambda waits 20 s; 1 s here so
    * that stop() returns promptly (a receive is never aborted: aborting one that already took
@@ -87,6 +122,7 @@ export function startQueuePoller({
   consumer,
   fn,
   handler,
+  source,
   idleWaitSeconds = 1,
   logger = createLogger({ component: 'poller' }).child(queue.name ?? fn.name),
 }: QueuePollerOptions): QueuePoller {
@@ -103,7 +139,14 @@ export function startQueuePoller({
     recordsRetried: 0,
     receiveErrors: 0,
     consecutiveReceiveErrors: 0,
+    duplicatedBatches: 0,
+    killedInvocations: 0,
+    handlerMs: 0,
   };
+  let faults: PollerFaults = {};
+  let faultRandom = seededRandom(1);
+  /** Invocations to start until the one faults.kill names (duplicates not counted). */
+  let untilKill: number | undefined;
   let lastInvocationAt: Date | undefined;
   let lastError: { message: string; at: Date } | undefined;
   const invocations = new Set<Promise<void>>();
@@ -219,15 +262,39 @@ export function startQueuePoller({
     }
   };
 
-  const invoke = async (messages: readonly Message[]): Promise<void> => {
+  /** The handler's result, run in this process or, when it is doomed (faults.kill), in a child. */
+  const run = async (event: SQSEvent, doomed: boolean): Promise<{ result: unknown } | { killed: true }> => {
+    const kill = faults.kill;
+    if (!doomed || !kill) return invokeHandler({ handler, event, fn, region });
+    if (!source) throw new Error(`${fn.name}: a killed invocation needs the handler's entry.`);
+    const outcome = await invokeKillable({ ...source, event, fn, region, killAfter: kill.afterAnswers });
+    if (outcome.killed) return { killed: true };
+    if ('error' in outcome) throw new Error(outcome.error);
+    return { result: outcome.result };
+  };
+
+  const invoke = async (messages: readonly Message[], doomed: boolean): Promise<void> => {
     counters.invocations += 1;
     lastInvocationAt = new Date();
     const event: SQSEvent = {
       Records: messages.map((message) => toSqsRecord({ message, queueArn: queue.arn, region })),
     };
     let failedIds: ReadonlySet<string> | 'all';
+    const started = performance.now();
     try {
-      const { result } = await invokeHandler({ handler, event, fn, region });
+      const ran = await run(event, doomed).finally(() => {
+        counters.handlerMs += performance.now() - started;
+      });
+      if ('killed' in ran) {
+        // Killed mid-flight: like a crash, nothing is deleted and every record comes back.
+        counters.killedInvocations += 1;
+        counters.failedInvocations += 1;
+        counters.recordsRetried += messages.length;
+        noteError(`${fn.name} was killed (faults.kill)`);
+        logger.warn(`${fn.name} was killed; its ${messages.length} record(s) will be delivered again`);
+        return;
+      }
+      const { result } = ran;
       failedIds = batchItemFailures({ result, messageIds: event.Records.map((record) => record.messageId) });
       if (failedIds === 'all') {
         noteError('invalid batchItemFailures: the whole batch is retried');
@@ -257,14 +324,21 @@ export function startQueuePoller({
       // A batch gathered while stop() was called is still invoked: its records are already
       // invisible, and abandoning them would delay them by a whole visibility timeout.
       if (batch.length === 0) continue;
-      inFlight += 1;
-      counters.peakInFlight = Math.max(counters.peakInFlight, inFlight);
-      const invocation = invoke(batch).finally(() => {
-        inFlight -= 1;
-        invocations.delete(invocation);
-        wakeSlotWaiters();
-      });
-      invocations.add(invocation);
+      // The doomed invocation is not duplicated: its copy would do its work while it starts.
+      const doomed = untilKill !== undefined && --untilKill === 0;
+      if (doomed) untilKill = undefined;
+      const copies = !doomed && (faults.duplicateRate ?? 0) > faultRandom() ? 2 : 1;
+      if (copies === 2) counters.duplicatedBatches += 1;
+      for (let copy = 0; copy < copies; copy++) {
+        inFlight += 1;
+        counters.peakInFlight = Math.max(counters.peakInFlight, inFlight);
+        const invocation = invoke(batch, doomed).finally(() => {
+          inFlight -= 1;
+          invocations.delete(invocation);
+          wakeSlotWaiters();
+        });
+        invocations.add(invocation);
+      }
     }
   })();
 
@@ -273,6 +347,7 @@ export function startQueuePoller({
     stats: () => ({
       queue: queue.name ?? queue.arn,
       functionName: fn.name,
+      memoryMb: fn.memoryMb,
       running,
       batchSize,
       maxBatchingWindowSeconds,
@@ -282,6 +357,16 @@ export function startQueuePoller({
       ...(lastInvocationAt ? { lastInvocationAt: lastInvocationAt.toISOString() } : {}),
       ...(lastError ? { lastError: { message: lastError.message, at: lastError.at.toISOString() } } : {}),
     }),
+    injectFaults(next) {
+      const rate = next.duplicateRate ?? 0;
+      if (!(rate >= 0 && rate <= 1)) throw new RangeError('duplicateRate is a share, from 0 to 1.');
+      if (next.kill && !(Number.isInteger(next.kill.invocation) && next.kill.invocation >= 1)) {
+        throw new RangeError('kill.invocation counts invocations from 1.');
+      }
+      faults = next;
+      faultRandom = seededRandom(next.seed ?? 1);
+      untilKill = next.kill?.invocation;
+    },
     stop() {
       stopped ??= (async () => {
         running = false;
@@ -417,6 +502,7 @@ export async function startQueuePollers({
         memoryMb: consumerOf(id).memoryMb,
       },
       handler: handlers[id],
+      source: { entry: consumerOf(id).entry, rootDir: rootDir ?? repoRoot },
       ...(idleWaitSeconds === undefined ? {} : { idleWaitSeconds }),
       logger: logger.child(id),
     }),

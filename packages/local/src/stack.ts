@@ -6,6 +6,7 @@ import { bootstrapFirstTenant, createDocumentClient } from '@qunfa/aws';
 import type { BootstrapResult } from '@qunfa/domain';
 import { functions, httpRoutes, type QueueId, queueIds, scheduleGroup, type TableId } from '@qunfa/resources';
 import * as z from 'zod';
+import { installMovableClock, type MovableClock } from './clock';
 import { checkJava, type DynamoDbLocal, ensureTables, startDynamoDbLocal } from './dynamo';
 import { applyEnvironment, functionEnvironment } from './environment';
 import { type PortedComponent, StackAlreadyRunningError } from './errors';
@@ -54,6 +55,11 @@ export interface LocalStackOptions {
    * handlers as PROVIDER_SIMULATOR_CALLBACK_SECRET.
    */
   simulator?: SimulatorConfigPatch;
+  /**
+   * Test-only: replace this process's `Date` with a clock that `LocalStack.clock` moves
+   * forward (clock.ts), put back by stop(). Not for `npm start`.
+   */
+  movableClock?: boolean;
   logger?: LocalLogger;
 }
 
@@ -79,6 +85,8 @@ export interface LocalStack {
   readonly firstTenant: BootstrapResult;
   readonly startedInMs: number;
   readonly components: LocalStackComponents;
+  /** The process clock, when started with `movableClock`. */
+  readonly clock?: MovableClock;
   health(): Promise<HealthReport>;
   /** Stops every component, the JVM included; safe to call twice. */
   stop(): Promise<void>;
@@ -117,6 +125,7 @@ async function start({
   now,
   pollerIdleWaitSeconds,
   simulator: simulatorConfig = {},
+  movableClock = false,
   logger = createLogger({ component: 'local', level: logLevel }),
 }: LocalStackOptions): Promise<LocalStack> {
   const startedAt = Date.now();
@@ -133,6 +142,9 @@ async function start({
   const stateDir = (name: (typeof stateFolders)[number]) => join(scratchDir ?? dataDir, name);
 
   const stack = new Stoppable(logger);
+  const clock = movableClock ? installMovableClock() : undefined;
+  // Last to stop: every component reads the clock until it is stopped.
+  if (clock) await stack.start('clock', async () => ({ stop: async () => clock.uninstall() }));
   const simulatorSecret = simulatorConfig.callbacks?.secret ?? randomBytes(24).toString('hex');
   try {
     // The JVM takes seconds; everything that does not need it starts meanwhile.
@@ -202,7 +214,7 @@ async function start({
       tableName: tables.tenants,
       ...(adminKey ? { presetKey: adminKey } : {}),
       now: new Date(),
-    }).finally(() => tenantsClient.destroy());
+    });
 
     // Handlers are imported only now, with the environment in place (their cold start).
     const pollers = await stack.start('pollers', () =>
@@ -268,6 +280,7 @@ async function start({
       firstTenant,
       startedInMs: Date.now() - startedAt,
       components,
+      ...(clock ? { clock } : {}),
       health,
       stop,
     };

@@ -202,7 +202,7 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
   // starts; issue 2 holds every bundle under 300 KB): member data here, sending in `planner`.
   planner: {
     id: 'planner',
-    purpose: 'The HTTP API for sending: templates, campaigns, schedules, progress and reports.',
+    purpose: 'The HTTP API for sending: templates, campaigns, schedules, progress, reports and test sends.',
     entry: 'functions/planner/handler.ts',
     memoryMb: 1024,
     timeoutSeconds: 29,
@@ -210,9 +210,10 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
       tenants: 'read',
       members: 'read',
       campaigns: 'readWrite',
-      messages: 'read',
+      // Test sends: their message records, and the provider account's rate-limit tokens.
+      messages: 'readWrite',
       suppressions: 'read',
-      metrics: 'read',
+      metrics: 'readWrite',
     },
     sendsTo: [],
     schedules: true,

@@ -8,6 +8,7 @@ import {
   type MemberDeps,
   type MemberPage,
   type MemberStore,
+  type MessageStore,
   memberShard,
   type OptOut,
   type OptOutStore,
@@ -18,12 +19,14 @@ import {
   type SavedSegment,
   type SavedTemplate,
   type SegmentDeps,
+  type SendRateLimiter,
   type TagJob,
   type TemplateDeps,
   ValidationError,
   type VersionedRecord,
 } from '@qunfa/domain';
 import { MemoryRunCounters, MemoryRunStore } from './memory-campaign-stores';
+import { MemoryMessageStore, MemoryRateLimiter } from './memory-sending-stores';
 
 /**
  * In-memory MemberStore and OptOutStore for domain and API unit tests. The DynamoDB stores
@@ -212,6 +215,9 @@ export interface TestStores extends MemberDeps, SegmentDeps, TemplateDeps {
   readonly campaigns: RecordStore<Campaign>;
   readonly runs: RunStore;
   readonly runCounters: RunCounters;
+  /** For test sends (the API specs that send); memory ones when left out. */
+  readonly messages?: MessageStore;
+  readonly rateLimiter?: SendRateLimiter;
 }
 
 export function memoryStores(now?: () => Date): TestStores {
@@ -225,5 +231,7 @@ export function memoryStores(now?: () => Date): TestStores {
     campaigns: new MemoryRecordStore<Campaign>(),
     runs: new MemoryRunStore(),
     runCounters: new MemoryRunCounters(deps.now),
+    messages: new MemoryMessageStore(),
+    rateLimiter: new MemoryRateLimiter(),
   };
 }

@@ -3,7 +3,6 @@ import {
   capDay,
   claimFrequencyCap,
   decideCapClaim,
-  type FrequencyCapClaim,
   type FrequencyCapRules,
   type FrequencyCapStore,
   frequencyCaps,
@@ -11,6 +10,7 @@ import {
   tenantSettings,
 } from '@qunfa/domain';
 import { describe, expect, it } from 'vitest';
+import { MemoryCapStore } from '../../support/fakes/memory-sending-stores';
 
 // Frequency caps, decided by decideCapClaim and reached through claimFrequencyCap with an
 // in-memory store that applies the decisions one at a time (the DynamoDB store makes them
@@ -25,39 +25,6 @@ const defaults: FrequencyCapRules = {
   dailyMax: 1,
 };
 const start = Date.parse('2025-06-02T02:00:00Z'); // 10:00 in Shanghai
-
-/** A store holding each member's sends in a map: the decisions, without the races. */
-class MemoryCapStore implements FrequencyCapStore {
-  readonly sends = new Map<string, CapSend[]>();
-  claims = 0;
-
-  async claim(input: Parameters<FrequencyCapStore['claim']>[0]): Promise<FrequencyCapClaim> {
-    this.claims++;
-    const key = `${input.tenantId}/${input.memberKey}`;
-    const decision = decideCapClaim({ ...input, sends: this.sends.get(key) ?? [], rules: input.caps });
-    if (!decision.granted) {
-      return {
-        granted: false,
-        reason: 'capped',
-        cap: decision.cap,
-        retryAt: new Date(decision.retryAt).toISOString(),
-      };
-    }
-    this.sends.set(key, [...decision.sends]);
-    return {
-      granted: true,
-      token: { tenantId: input.tenantId, memberKey: input.memberKey, claimId: input.claimId },
-    };
-  }
-
-  async release({ tenantId, memberKey, claimId }: { tenantId: string; memberKey: string; claimId: string }) {
-    const key = `${tenantId}/${memberKey}`;
-    this.sends.set(
-      key,
-      (this.sends.get(key) ?? []).filter((send) => send.claimId !== claimId),
-    );
-  }
-}
 
 function claimer(store: FrequencyCapStore, { caps = defaults, timeZone = 'Asia/Shanghai' } = {}) {
   let n = 0;

@@ -1,5 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { createLogger } from '@qunfa/aws';
+import { AwsServiceError, ConditionalCheckFailedException, createLogger } from '@qunfa/aws';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../support/events';
 import { captureLogOutput, type LogOutput } from './output';
@@ -182,13 +181,17 @@ describe('createLogger', () => {
       });
     });
 
-    it('in an AWS SDK error and its cause, keeping their metadata', () => {
+    it('in an AWS service error and its cause, keeping their metadata', () => {
       const logger = createLogger({ service: 'sender' });
-      const refused = new ConditionalCheckFailedException({
-        message: 'The conditional request failed',
-        $metadata: { httpStatusCode: 400, requestId: 'REQ-42', attempts: 1 },
-        Item: { phone: { S: cnMobile } },
-      });
+      const refused = new ConditionalCheckFailedException(
+        new AwsServiceError({
+          name: 'ConditionalCheckFailedException',
+          message: 'The conditional request failed',
+          status: 400,
+          operation: 'UpdateItem',
+          details: { Item: { phone: { S: cnMobile } } },
+        }),
+      );
 
       logger.error('claim failed', new Error(`claim of ${cnMobile} failed`, { cause: refused }));
 
@@ -200,9 +203,10 @@ describe('createLogger', () => {
           cause: {
             name: 'ConditionalCheckFailedException',
             message: 'The conditional request failed',
-            $fault: 'client',
-            $metadata: { httpStatusCode: 400, requestId: 'REQ-42' },
-            Item: { phone: { S: '+86*******5678' } },
+            status: 400,
+            operation: 'UpdateItem',
+            details: { Item: { phone: { S: '+86*******5678' } } },
+            Item: { phone: '+86*******5678' },
           },
         },
       });

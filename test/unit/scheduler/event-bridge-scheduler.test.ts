@@ -1,44 +1,31 @@
 import {
+  AwsServiceError,
   ConflictException,
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  GetScheduleCommand,
-  ResourceNotFoundException,
-  SchedulerClient,
-  UpdateScheduleCommand,
-  ValidationException,
-} from '@aws-sdk/client-scheduler';
-import {
   EventBridgeScheduler,
   fromEventBridgeCron,
   fromEventBridgeWhen,
+  SchedulerClient,
   toEventBridgeCron,
   toEventBridgeWhen,
   UnsupportedScheduleError,
 } from '@qunfa/aws';
 import { ValidationError } from '@qunfa/domain';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { failure, fakeAws } from '../../support/fake-aws';
 
+const scheduler = fakeAws();
 const client = new SchedulerClient({
   region: 'us-east-1',
   credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  fetch: scheduler.fetch,
+  maxAttempts: 1,
 });
-const scheduler = mockClient(client);
 const targetArn = 'arn:aws:sqs:us-east-1:123456789012:qunfa-start';
 const roleArn = 'arn:aws:iam::123456789012:role/qunfa-scheduler';
 const adapter = new EventBridgeScheduler({ client, groupName: 'qunfa', roleArn, targetArn });
 
-const conflict = new ConflictException({
-  message: 'Schedule already exists.',
-  Message: 'Schedule already exists.',
-  $metadata: {},
-});
-const notFound = new ResourceNotFoundException({
-  message: 'Schedule does not exist.',
-  Message: 'Schedule does not exist.',
-  $metadata: {},
-});
+const conflict = failure(409, 'ConflictException', 'Schedule already exists.');
+const notFound = failure(404, 'ResourceNotFoundException', 'Schedule does not exist.');
 
 beforeEach(() => {
   scheduler.reset();
@@ -47,7 +34,7 @@ beforeEach(() => {
 describe('EventBridgeScheduler', () => {
   describe('put', () => {
     it('creates a one-time schedule at the UTC second, deleted after it fires', async () => {
-      scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+      scheduler.on('CreateSchedule', { ScheduleArn: 'arn' });
 
       await adapter.put({
         name: 'run-c1-1',
@@ -55,7 +42,7 @@ describe('EventBridgeScheduler', () => {
         payload: { tenantId: 't1', campaignId: 'c1' },
       });
 
-      expect(scheduler.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input)).toEqual([
+      expect(scheduler.calls('CreateSchedule').map((call) => call.input)).toEqual([
         {
           Name: 'run-c1-1',
           GroupName: 'qunfa',
@@ -75,17 +62,15 @@ describe('EventBridgeScheduler', () => {
     });
 
     it('rounds a sub-second instant up, so the schedule never fires early', async () => {
-      scheduler.on(CreateScheduleCommand).resolves({});
+      scheduler.on('CreateSchedule', {});
 
       await adapter.put({ name: 'n', spec: { kind: 'at', at: '2025-03-10T01:30:00.250Z' }, payload: {} });
 
-      expect(scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input.ScheduleExpression).toBe(
-        'at(2025-03-10T01:30:01)',
-      );
+      expect(scheduler.calls('CreateSchedule')[0]?.input.ScheduleExpression).toBe('at(2025-03-10T01:30:01)');
     });
 
     it('creates a recurring schedule in EventBridge cron, read in the IANA time zone, kept after firing', async () => {
-      scheduler.on(CreateScheduleCommand).resolves({});
+      scheduler.on('CreateSchedule', {});
 
       await adapter.put({
         name: 'birthday-t1',
@@ -93,7 +78,7 @@ describe('EventBridgeScheduler', () => {
         payload: { kind: 'birthday' },
       });
 
-      expect(scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input).toMatchObject({
+      expect(scheduler.calls('CreateSchedule')[0]?.input).toMatchObject({
         Name: 'birthday-t1',
         GroupName: 'qunfa',
         ScheduleExpression: 'cron(30 9 * * ? *)',
@@ -105,8 +90,8 @@ describe('EventBridgeScheduler', () => {
     });
 
     it('replaces an existing schedule of that name with UpdateSchedule on ConflictException', async () => {
-      scheduler.on(CreateScheduleCommand).rejects(conflict);
-      scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+      scheduler.on('CreateSchedule', conflict);
+      scheduler.on('UpdateSchedule', { ScheduleArn: 'arn' });
       const request = {
         name: 'weekly',
         spec: { kind: 'cron', expression: '0 10 * * 1', timeZone: 'Europe/Paris' },
@@ -115,31 +100,31 @@ describe('EventBridgeScheduler', () => {
 
       await adapter.put(request);
 
-      const created = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
-      const updated = scheduler.commandCalls(UpdateScheduleCommand).map((call) => call.args[0].input);
+      const created = scheduler.calls('CreateSchedule')[0]?.input;
+      const updated = scheduler.calls('UpdateSchedule').map((call) => call.input);
       expect(updated).toEqual([created]);
       expect(updated[0]?.ScheduleExpression).toBe('cron(0 10 ? * 2 *)');
     });
 
     it('creates again when the schedule disappears between the conflict and the update', async () => {
-      scheduler.on(CreateScheduleCommand).rejectsOnce(conflict).resolves({});
-      scheduler.on(UpdateScheduleCommand).rejects(notFound);
+      scheduler.on('CreateSchedule', conflict, {});
+      scheduler.on('UpdateSchedule', notFound);
 
       await adapter.put({ name: 'soon', spec: { kind: 'at', at: '2025-03-10T01:30:00Z' }, payload: {} });
 
-      expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(2);
-      expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(1);
+      expect(scheduler.calls('CreateSchedule')).toHaveLength(2);
+      expect(scheduler.calls('UpdateSchedule')).toHaveLength(1);
     });
 
     it('passes any other failure on', async () => {
-      scheduler
-        .on(CreateScheduleCommand)
-        .rejects(new ValidationException({ message: 'bad', Message: 'bad', $metadata: {} }));
+      scheduler.on('CreateSchedule', failure(400, 'ValidationException', 'bad'));
 
       await expect(
         adapter.put({ name: 'x', spec: { kind: 'at', at: '2025-03-10T01:30:00Z' }, payload: {} }),
-      ).rejects.toBeInstanceOf(ValidationException);
-      expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
+      ).rejects.toSatisfy(
+        (error) => error instanceof AwsServiceError && error.name === 'ValidationException',
+      );
+      expect(scheduler.calls('UpdateSchedule')).toHaveLength(0);
     });
 
     it('refuses, before any call, a cron that restricts both day fields', async () => {
@@ -171,31 +156,31 @@ describe('EventBridgeScheduler', () => {
 
   describe('delete', () => {
     it('deletes the schedule from the group', async () => {
-      scheduler.on(DeleteScheduleCommand).resolves({});
+      scheduler.on('DeleteSchedule', {});
 
       await adapter.delete('run-c1-1');
 
-      expect(scheduler.commandCalls(DeleteScheduleCommand).map((call) => call.args[0].input)).toEqual([
+      expect(scheduler.calls('DeleteSchedule').map((call) => call.input)).toEqual([
         { Name: 'run-c1-1', GroupName: 'qunfa' },
       ]);
     });
 
     it('tolerates a schedule that does not exist', async () => {
-      scheduler.on(DeleteScheduleCommand).rejects(notFound);
+      scheduler.on('DeleteSchedule', notFound);
 
       await expect(adapter.delete('gone')).resolves.toBeUndefined();
     });
 
     it('passes any other failure on', async () => {
-      scheduler.on(DeleteScheduleCommand).rejects(conflict);
+      scheduler.on('DeleteSchedule', conflict);
 
-      await expect(adapter.delete('busy')).rejects.toBe(conflict);
+      await expect(adapter.delete('busy')).rejects.toBeInstanceOf(ConflictException);
     });
   });
 
   describe('get', () => {
     it('maps a one-time schedule back to an instant and its payload', async () => {
-      scheduler.on(GetScheduleCommand, { Name: 'run-c1-1', GroupName: 'qunfa' }).resolves({
+      scheduler.on('GetSchedule', {
         Name: 'run-c1-1',
         ScheduleExpression: 'at(2025-03-10T01:30:00)',
         ScheduleExpressionTimezone: 'UTC',
@@ -207,10 +192,13 @@ describe('EventBridgeScheduler', () => {
         spec: { kind: 'at', at: '2025-03-10T01:30:00.000Z' },
         payload: { campaignId: 'c1' },
       });
+      expect(scheduler.calls('GetSchedule').map((call) => call.input)).toEqual([
+        { Name: 'run-c1-1', GroupName: 'qunfa' },
+      ]);
     });
 
     it('maps a recurring schedule back to five-field cron and its time zone', async () => {
-      scheduler.on(GetScheduleCommand).resolves({
+      scheduler.on('GetSchedule', {
         Name: 'weekly',
         ScheduleExpression: 'cron(0 10 ? * 2-6 *)',
         ScheduleExpressionTimezone: 'America/New_York',
@@ -225,7 +213,7 @@ describe('EventBridgeScheduler', () => {
     });
 
     it('answers undefined for a schedule that does not exist', async () => {
-      scheduler.on(GetScheduleCommand).rejects(notFound);
+      scheduler.on('GetSchedule', notFound);
 
       await expect(adapter.get('gone')).resolves.toBeUndefined();
     });

@@ -13,6 +13,9 @@ import {
   resumeCampaign,
   scheduleCampaign,
   type TenantStore,
+  type TestSendDeps,
+  testSendCampaign,
+  testSendInput,
   updateCampaign,
 } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
@@ -29,14 +32,17 @@ const patchQuery = z.strictObject({
 type Move = typeof scheduleCampaign;
 
 /**
- * Campaigns: drafts (create, list, read with the latest run's progress, change, delete) and
- * the lifecycle moves (schedule, pause, resume, cancel), each an illegal move answering 409.
+ * Campaigns: drafts (create, list, read with the latest run's progress, change, delete), test
+ * sends, and the lifecycle moves (schedule, pause, resume, cancel), each an illegal move
+ * answering 409.
  */
 export function campaignRoutes({
   campaigns,
+  testSends,
   tenants,
 }: {
   campaigns: CampaignDeps;
+  testSends: TestSendDeps;
   tenants: TenantStore;
 }): Route[] {
   const move = (action: string, summary: string, run: Move) =>
@@ -135,6 +141,23 @@ export function campaignRoutes({
       handle: async ({ principal, params }) => {
         await deleteCampaign(campaigns, { tenantId: principal.tenantId, campaignId: params.campaignId });
         return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/campaigns/{campaignId}/test-send',
+      summary:
+        "Sends the campaign's message (each variant, or `variantId`) now to 1–20 staff numbers, filled from `memberId` or an example member and `values`; answers each number's status (sent, failed, unknown, opted_out), provider message id, parts and text. It takes the provider's rate limit, but no run counter, frequency cap, campaign throttle or budget, and the campaign does not change.",
+      role: 'marketer',
+      params: campaignParams,
+      body: testSendInput,
+      handle: async ({ principal, params, body }) => {
+        const tenant = await tenants.getTenant(principal.tenantId);
+        if (!tenant) throw new NotFoundError(`Tenant ${principal.tenantId} no longer exists.`);
+        return {
+          status: 200,
+          body: await testSendCampaign(testSends, { tenant, campaignId: params.campaignId, input: body }),
+        };
       },
     }),
     move(

@@ -1,5 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   backoff,
   type CapDecision,
@@ -10,6 +8,12 @@ import {
   type FrequencyCapToken,
 } from '@qunfa/domain';
 import * as z from 'zod';
+import {
+  ConditionalCheckFailedException,
+  type DocumentClient,
+  GetCommand,
+  UpdateCommand,
+} from '../wire/dynamodb';
 
 // Layout (suppressions table):
 //   cap   pk = <tenant>#CAP#<bucket 00–63, FNV-1a of the member key>   sk = <member key>
@@ -75,7 +79,7 @@ const isConditionFailure = (error: unknown): boolean =>
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
 export class DynamoFrequencyCapStore implements FrequencyCapStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #maxAttempts: number;
   readonly #random: () => number;
@@ -86,7 +90,7 @@ export class DynamoFrequencyCapStore implements FrequencyCapStore {
     maxAttempts = 6,
     random = Math.random,
   }: {
-    client: DynamoDBDocumentClient;
+    client: DocumentClient;
     tableName: string;
     /** Reads and conditional writes one claim may make before it reports `contended`. */
     maxAttempts?: number;

@@ -1,13 +1,13 @@
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { ImportPartStore } from '@qunfa/domain';
 import { inChunks } from '@qunfa/domain';
 import * as z from 'zod';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  type DocumentClient,
+  PutCommand,
+  QueryCommand,
+} from '../wire/dynamodb';
 
 // Layout (docs/data-model.md), campaigns table:
 //   pk = <tenant>#IMPORTPART#<importId>
@@ -24,10 +24,10 @@ const header = z.object({ sk: z.string(), chunks: z.number().int().min(0), size:
 const chunk = z.object({ sk: z.string(), data: z.instanceof(Uint8Array) });
 
 export class DynamoImportPartStore implements ImportPartStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
 
-  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+  constructor({ client, tableName }: { client: DocumentClient; tableName: string }) {
     this.#client = client;
     this.#tableName = tableName;
   }

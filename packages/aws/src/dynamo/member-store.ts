@@ -1,14 +1,3 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import {
   ConflictError,
   consent,
@@ -26,6 +15,18 @@ import {
   ValidationError,
 } from '@qunfa/domain';
 import * as z from 'zod';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  ConditionalCheckFailedException,
+  DeleteCommand,
+  type DocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '../wire/dynamodb';
 
 // Layout (docs/data-model.md), members table:
 //   member   pk = <tenant>#M#<shard 00–31>   sk = M#<memberId>
@@ -93,10 +94,10 @@ const encodeCursor = (value: z.infer<typeof cursorSchema>): string =>
   Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export class DynamoMemberStore implements MemberStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
 
-  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+  constructor({ client, tableName }: { client: DocumentClient; tableName: string }) {
     this.#client = client;
     this.#tableName = tableName;
   }

@@ -1,13 +1,3 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import {
   eventMove,
   inChunks,
@@ -20,6 +10,17 @@ import {
   messageRecord,
   type NewMessageRecord,
 } from '@qunfa/domain';
+import {
+  ConditionalCheckFailedException,
+  type DocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactionCanceledException,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '../wire/dynamodb';
 
 // Layout (docs/data-model.md), messages table:
 //   record   pk = <tenant>#RUN#<runId>#<shard 00–31 of the member>   sk = <memberId>
@@ -42,10 +43,10 @@ function toRecord(item: Record<string, unknown>): MessageRecord {
 }
 
 export class DynamoMessageStore implements MessageStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
 
-  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+  constructor({ client, tableName }: { client: DocumentClient; tableName: string }) {
     this.#client = client;
     this.#tableName = tableName;
   }

@@ -1,16 +1,16 @@
+import type { OptOut, OptOutStore } from '@qunfa/domain';
+import { inChunks, mapWithConcurrency } from '@qunfa/domain';
+import * as z from 'zod';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   DeleteCommand,
-  type DynamoDBDocumentClient,
+  type DocumentClient,
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import type { OptOut, OptOutStore } from '@qunfa/domain';
-import { inChunks, mapWithConcurrency } from '@qunfa/domain';
-import * as z from 'zod';
+} from '../wire/dynamodb';
 
 // Layout (docs/data-model.md), suppressions table:
 //   opt-out   pk = <tenant>#OPTOUT#<bucket 00–63, from the phone hash>   sk = <phone hash>
@@ -32,10 +32,10 @@ const storedOptOut = z.object({
 });
 
 export class DynamoOptOutStore implements OptOutStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
 
-  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+  constructor({ client, tableName }: { client: DocumentClient; tableName: string }) {
     this.#client = client;
     this.#tableName = tableName;
   }

@@ -1,5 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type RateLimiter,
   type RateLimitPlan,
@@ -9,6 +7,7 @@ import {
   rateWindow,
   shardOrder,
 } from '@qunfa/domain';
+import { ConditionalCheckFailedException, type DocumentClient, UpdateCommand } from '../wire/dynamodb';
 
 // Layout (metrics table):
 //   rate window   pk = <account>#RATE#<shard 00–K>   sk = <window number since the epoch>
@@ -43,7 +42,7 @@ const isConditionFailure = (error: unknown): boolean =>
   (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 
 export class DynamoRateLimiter implements RateLimiter {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #planFor: (account: string) => RateLimitPlan;
   readonly #tries: number;
@@ -56,7 +55,7 @@ export class DynamoRateLimiter implements RateLimiter {
     tries = 3,
     random = Math.random,
   }: {
-    client: DynamoDBDocumentClient;
+    client: DocumentClient;
     tableName: string;
     /** The plan of each provider account (rateLimitPlan of its rate); called on every take. */
     planFor: (account: string) => RateLimitPlan;

@@ -1,11 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
 import {
   ConflictError,
   type RecordPage,
@@ -14,13 +6,21 @@ import {
   type VersionedRecord,
 } from '@qunfa/domain';
 import type * as z from 'zod';
+import {
+  ConditionalCheckFailedException,
+  DeleteCommand,
+  type DocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '../wire/dynamodb';
 
 // Layout (docs/data-model.md), campaigns table: pk = <tenant>#<KIND>, sk = <id>. A merchant
 // writes configuration a few times a minute at most, so one partition key per kind and tenant
 // is far from any limit, and listing is one Query.
 
 export class DynamoRecordStore<T extends VersionedRecord> implements RecordStore<T> {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
   readonly #kind: string;
   readonly #schema: z.ZodType<T>;
@@ -33,7 +33,7 @@ export class DynamoRecordStore<T extends VersionedRecord> implements RecordStore
     schema,
     label,
   }: {
-    client: DynamoDBDocumentClient;
+    client: DocumentClient;
     tableName: string;
     /** Upper-case kind in the key: `SEGMENT`, `TEMPLATE`, `IMPORT` … */
     kind: string;

@@ -1,12 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import {
   ConflictError,
   NotFoundError,
@@ -17,6 +8,15 @@ import {
   tenantSettings,
 } from '@qunfa/domain';
 import * as z from 'zod';
+import {
+  ConditionalCheckFailedException,
+  type DocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '../wire/dynamodb';
 
 // Layout (docs/data-model.md): pk = tenant id; sk = `TENANT` for the profile and
 // `KEY#<keyId>` per API key. Authentication is one GetItem on (tenant, KEY#keyId).
@@ -36,10 +36,10 @@ const profileSk = 'TENANT';
 const keySk = (keyId: string): string => `KEY#${keyId}`;
 
 export class DynamoTenantStore implements TenantStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #tableName: string;
 
-  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+  constructor({ client, tableName }: { client: DocumentClient; tableName: string }) {
     this.#client = client;
     this.#tableName = tableName;
   }

@@ -1,4 +1,14 @@
 import {
+  isTimeZone,
+  type ScheduleRequest,
+  type SchedulerPort,
+  type ScheduleSpec,
+  type ScheduleSummary,
+  scheduleSpec,
+  ValidationError,
+  wallTimeToInstant,
+} from '@qunfa/domain';
+import {
   ConflictException,
   CreateScheduleCommand,
   type CreateScheduleCommandInput,
@@ -9,17 +19,7 @@ import {
   type RetryPolicy,
   type SchedulerClient,
   UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
-import {
-  isTimeZone,
-  type ScheduleRequest,
-  type SchedulerPort,
-  type ScheduleSpec,
-  type ScheduleSummary,
-  scheduleSpec,
-  ValidationError,
-  wallTimeToInstant,
-} from '@qunfa/domain';
+} from '../wire/scheduler';
 import { fromEventBridgeCron, toEventBridgeCron, UnsupportedScheduleError } from './cron';
 
 export interface EventBridgeSchedulerOptions {

@@ -1,9 +1,9 @@
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type * as z from 'zod';
+import { SendMessageBatchCommand, SendMessageCommand, SqsClient } from '../wire/sqs';
 
 /** One SQS client per cold start; the endpoint comes from AWS_ENDPOINT_URL_SQS on the local stack. */
-export function createSqsClient(): SQSClient {
-  return new SQSClient({ maxAttempts: 3 });
+export function createSqsClient(): SqsClient {
+  return new SqsClient();
 }
 
 /**
@@ -15,7 +15,7 @@ export function queueSender<T>({
   queueUrl,
   schema,
 }: {
-  client: SQSClient;
+  client: SqsClient;
   queueUrl: string;
   schema: z.ZodType<T>;
 }): (message: T) => Promise<void> {
@@ -35,7 +35,7 @@ export function queueBatchSender<T>({
   queueUrl,
   schema,
 }: {
-  client: SQSClient;
+  client: SqsClient;
   queueUrl: string;
   schema: z.ZodType<T>;
 }): (messages: readonly T[]) => Promise<void> {
@@ -54,7 +54,7 @@ export function queueDelayedBatchSender<T>({
   queueUrl,
   schema,
 }: {
-  client: SQSClient;
+  client: SqsClient;
   queueUrl: string;
   schema: z.ZodType<T>;
 }): (messages: readonly { message: T; delaySeconds: number }[]) => Promise<void> {
@@ -74,7 +74,7 @@ async function sendInBatches({
   queueUrl,
   bodies,
 }: {
-  client: SQSClient;
+  client: SqsClient;
   queueUrl: string;
   bodies: readonly { MessageBody: string; DelaySeconds?: number }[];
 }): Promise<void> {

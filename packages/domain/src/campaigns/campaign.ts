@@ -67,7 +67,7 @@ export const variantIds = ['A', 'B', 'C', 'D', 'E'] as const;
 export type VariantId = (typeof variantIds)[number];
 
 /** The campaign's values for the template's declared variables (`{{couponCode}}`). */
-const sendValues = z.record(z.string(), z.union([z.string().max(200), z.number().finite()]));
+export const sendValues = z.record(z.string(), z.union([z.string().max(200), z.number().finite()]));
 
 export const campaignVariant = z.strictObject({
   variantId: z.enum(variantIds),

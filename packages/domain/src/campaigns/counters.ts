@@ -7,7 +7,7 @@ import * as z from 'zod';
 //
 // Deltas are a flat map from counter key to increment. A key is a counter, optionally under a
 // variant; totals and variants are separate keys, each written by whoever counts:
-//   targeted | queued | sent | failed | unknown | delivered | undelivered
+//   targeted | queued | sent | failed | unknown | delivered | undelivered | spentMicros
 //   suppressed.<reason>                         (opted_out, no_consent, holdout, capped, …)
 //   variant.<variantId>.<counter>               (variant.A.queued)
 //   variant.<variantId>.suppressed[.<reason>]   (variant.B.suppressed.capped)
@@ -16,7 +16,7 @@ import * as z from 'zod';
 // - `targeted`: in the run's audience (segmenter);
 // - `suppressed.<reason>`: gets no message (segmenter: opted_out, no_consent, invalid_phone,
 //   holdout; sender at claim time: opted_out, no_consent, capped, quiet_hours (a `drop`
-//   window), missing_variable, …);
+//   window), missing_variable, over_budget (the campaign's budget cap reached), …);
 // - `queued`: handed to the send queue (segmenter);
 // - exactly one outcome of the provider call (sender): `sent` (accepted), `failed` (refused,
 //   or retries exhausted, never accepted) or `unknown` (an ambiguous timeout);
@@ -24,6 +24,10 @@ import * as z from 'zod';
 //   reported failed. A receipt that settles an `unknown` adds `unknown: -1, sent: 1` first.
 // So still to be sent = targeted − suppressed − sent − failed − unknown, and once a run is
 // done, targeted = suppressed + delivered + failed + undelivered + unknown + awaiting receipt.
+//
+// One counter is a sum, not a count of members: `spentMicros`, what the accepted messages
+// cost (their parts at the tenant's price, in millionths of its currency), added by the
+// sender with `sent`; progress shows it against the campaign's budget.
 
 export const runCounterNames = [
   'targeted',
@@ -33,6 +37,7 @@ export const runCounterNames = [
   'unknown',
   'delivered',
   'undelivered',
+  'spentMicros',
 ] as const;
 export type RunCounterName = (typeof runCounterNames)[number];
 
@@ -45,6 +50,7 @@ export const runSuppressionReasons = [
   'missing_variable',
   'capped',
   'quiet_hours',
+  'over_budget',
 ] as const;
 export type RunSuppressionReason = (typeof runSuppressionReasons)[number];
 
@@ -59,8 +65,15 @@ export const runCounterKey = z
     'a counter (targeted, queued, sent, …, suppressed.<reason>), optionally after variant.<id>.',
   );
 
-/** One batch's increments. Negative only to move a member between outcomes (see above). */
-export const runDeltas = z.record(runCounterKey, z.number().int().min(-1_000_000_000).max(1_000_000_000));
+/**
+ * One batch's increments. Negative only to move a member between outcomes (see above). The
+ * bound leaves room for `spentMicros`: an invocation's 500 messages of 10 parts at 1.00 a
+ * part add 5 × 10⁹.
+ */
+export const runDeltas = z.record(
+  runCounterKey,
+  z.number().int().min(-1_000_000_000_000).max(1_000_000_000_000),
+);
 export type RunDeltas = Readonly<Record<string, number>>;
 
 export interface RunCounts extends Readonly<Record<RunCounterName, number>> {
@@ -120,7 +133,16 @@ interface MutableCounts {
 
 function emptyCounts(): MutableCounts {
   return {
-    counters: { targeted: 0, queued: 0, sent: 0, failed: 0, unknown: 0, delivered: 0, undelivered: 0 },
+    counters: {
+      targeted: 0,
+      queued: 0,
+      sent: 0,
+      failed: 0,
+      unknown: 0,
+      delivered: 0,
+      undelivered: 0,
+      spentMicros: 0,
+    },
     suppressed: new Map(runSuppressionReasons.map((reason) => [reason, 0])),
     unreasoned: 0,
   };

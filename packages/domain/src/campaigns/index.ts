@@ -1,8 +1,9 @@
 // Campaigns: the model a merchant writes (audience, content with A/B variants, schedule, send
 // window, throttle, holdout, budget), the lifecycle as one transition table, runs (one per
-// fire, keyed by scheduled time, missed rather than fired late) with their counters and
-// progress, and the use cases the HTTP API and the segmenter call.
+// fire, keyed by scheduled time, missed rather than fired late) with their counters, budget
+// reservations and progress, and the use cases the HTTP API and the segmenter call.
 
+export * from './budget';
 export * from './campaign';
 export * from './counters';
 export * from './cron';

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { StartMessage } from '../queues/messages';
 import type { RecordPage } from '../shared/records';
 import { nextVersion } from '../shared/records';
+import { fromMicros, toMicros } from '../templates/pricing';
 import { type Campaign, campaignId, isRecurring } from './campaign';
 import type { RunCounts, RunTally } from './counters';
 import { transition } from './lifecycle';
@@ -201,6 +202,18 @@ export interface ProgressCounts {
   readonly unknown: number;
   /** Still to be sent: targeted − suppressed − sent − failed at sending − unknown. */
   readonly remaining: number;
+  /** What the accepted messages cost, in millionths of the tenant's currency. */
+  readonly spentMicros: number;
+}
+
+/** What a run has spent against its campaign's budget cap (a campaign with a budget only). */
+export interface BudgetProgress {
+  readonly currency: string;
+  /** The cap and the cost of the accepted messages, as decimal amounts ("500.00") and in micros. */
+  readonly cap: string;
+  readonly capMicros: number;
+  readonly spent: string;
+  readonly spentMicros: number;
 }
 
 export interface RunProgress extends ProgressCounts {
@@ -215,6 +228,7 @@ export interface RunProgress extends ProgressCounts {
   /** When the remaining members will have been sent at that rate; absent when unknown. */
   readonly etaSeconds?: number;
   readonly etaAt?: string;
+  readonly budget?: BudgetProgress;
   readonly byVariant: Readonly<Record<string, ProgressCounts>>;
 }
 
@@ -232,6 +246,7 @@ function progressCounts(counts: RunCounts): ProgressCounts {
     failed: counts.failed + counts.undelivered,
     unknown: counts.unknown,
     remaining: Math.max(0, counts.targeted - suppressed - counts.sent - counts.failed - counts.unknown),
+    spentMicros: counts.spentMicros,
   };
 }
 
@@ -261,10 +276,13 @@ export function runProgress({
   run,
   tally,
   now,
+  budget,
 }: {
   run: CampaignRun;
   tally: RunTally;
   now: Date;
+  /** The campaign's budget cap: progress then shows what the run spent against it. */
+  budget?: Campaign['budget'];
 }): RunProgress {
   const counts = progressCounts(tally.total);
   const dispatched = tally.total.sent + tally.total.failed + tally.total.unknown;
@@ -290,6 +308,17 @@ export function runProgress({
     ...(etaSeconds === undefined
       ? {}
       : { etaSeconds, etaAt: new Date(now.getTime() + etaSeconds * 1000).toISOString() }),
+    ...(budget === undefined
+      ? {}
+      : {
+          budget: {
+            currency: budget.currency,
+            cap: fromMicros(toMicros(budget.amount)),
+            capMicros: toMicros(budget.amount),
+            spent: fromMicros(counts.spentMicros),
+            spentMicros: counts.spentMicros,
+          },
+        }),
     byVariant: Object.fromEntries(
       Object.entries(tally.byVariant).map(([variantId, variantCounts]) => [
         variantId,

@@ -186,7 +186,15 @@ export async function getCampaignWithProgress(
   const run = await latestRun(deps, { tenantId, campaignId });
   if (!run) return campaign;
   const tally = await deps.runCounters.read(tenantId, campaignId, run.runId);
-  return { ...campaign, latestRun: runProgress({ run, tally, now: deps.now() }) };
+  return {
+    ...campaign,
+    latestRun: runProgress({
+      run,
+      tally,
+      now: deps.now(),
+      ...(campaign.budget === undefined ? {} : { budget: campaign.budget }),
+    }),
+  };
 }
 
 /** A campaign's runs, newest first. */

@@ -114,15 +114,20 @@ export const messageRecord = z.object({
   parts: z.number().int().min(1).exactOptional(),
   costMicros: z.number().int().min(0).exactOptional(),
   attempts: z.number().int().min(0),
+  /** A test send's record (POST /campaigns/{id}/test-send): in no run's counters or caps. */
   test: z.boolean().exactOptional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type MessageRecord = z.infer<typeof messageRecord>;
 
-/** What the segmenter writes for a member: to be sent (pending) or not (suppressed, why). */
+/**
+ * What the segmenter writes for a member: to be sent (pending) or not (suppressed, why). A
+ * test send (messages/test-send.ts) writes its records the same way, marked `test`.
+ */
 export type NewMessageRecord = Pick<MessageRecord, 'memberId'> & {
   readonly variantId?: string;
+  readonly test?: true;
 } & (
     | { readonly state: 'pending' }
     | { readonly state: 'suppressed'; readonly reason: MessageSuppressionReason }

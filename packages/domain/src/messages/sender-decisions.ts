@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { CampaignSendWindow } from '../campaigns/campaign';
-import { type RunCounts, runCounterKeyOf } from '../campaigns/counters';
+import { type RunCounterName, type RunCounts, runCounterKeyOf } from '../campaigns/counters';
 import { type SendWindow, sendWindowCheck } from '../compliance/quiet-hours';
 import type { MessageCategory } from '../compliance/suppression';
 import { sendMessage } from '../queues/messages';
@@ -334,13 +334,34 @@ export class SendTally {
   readonly #runs = new Map<string, { run: RunRef; deltas: Map<string, number> }>();
 
   count({ run, variantId, ...counted }: { run: RunRef; variantId?: string | undefined } & SendCounter): void {
+    const reason = counted.counter === 'suppressed' ? counted.reason : undefined;
+    this.#add({ run, variantId, counter: counted.counter, reason, by: 1 });
+  }
+
+  /** What an accepted message cost, added to the run's `spentMicros` (total and variant). */
+  spend({ run, variantId, micros }: { run: RunRef; variantId?: string | undefined; micros: number }): void {
+    if (micros !== 0) this.#add({ run, variantId, counter: 'spentMicros', reason: undefined, by: micros });
+  }
+
+  #add({
+    run,
+    variantId,
+    counter,
+    reason,
+    by,
+  }: {
+    run: RunRef;
+    variantId: string | undefined;
+    counter: RunCounterName | 'suppressed';
+    reason: string | undefined;
+    by: number;
+  }): void {
     const key = `${run.tenantId}\u0000${run.campaignId}\u0000${run.runId}`;
     const entry = this.#runs.get(key) ?? { run, deltas: new Map<string, number>() };
     this.#runs.set(key, entry);
-    const reason = counted.counter === 'suppressed' ? counted.reason : undefined;
     for (const variant of variantId === undefined ? [undefined] : [undefined, variantId]) {
-      const counterKey = runCounterKeyOf({ variantId: variant, counter: counted.counter, reason });
-      entry.deltas.set(counterKey, (entry.deltas.get(counterKey) ?? 0) + 1);
+      const counterKey = runCounterKeyOf({ variantId: variant, counter, reason });
+      entry.deltas.set(counterKey, (entry.deltas.get(counterKey) ?? 0) + by);
     }
   }
 

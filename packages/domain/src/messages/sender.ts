@@ -1,3 +1,4 @@
+import { budgetCapMicros, type RunBudgetStore } from '../campaigns/budget';
 import type { Campaign } from '../campaigns/campaign';
 import type { RunCounters } from '../campaigns/counters';
 import { type CampaignRun, isActiveRun, type RunStore } from '../campaigns/runs';
@@ -71,14 +72,26 @@ const settleAll = { settleAll: true } as const;
 //      `quiet_hours`; the variant's template cannot fill a variable → `missing_variable`
 //      (a template gone, no signature, or no approved template for a template-only provider
 //      → `failed` with that reason);
-//      the frequency cap (marketing only, shared by every campaign, keyed by phone hash) →
+//   6. the budget cap, when the campaign has one (campaigns/budget.ts): the batch's messages
+//      left reserve their cost (parts × the tenant's price) in one conditional add on the
+//      run's budget counter, or as many as fit; one that does not fit → `over_budget`, never
+//      sent. What is not spent is given back in one add at the end of the batch. It comes
+//      before the frequency cap so that a run whose budget is spent takes no cap slots (two
+//      writes per member); the price is that near the cap, members capped in the same batch
+//      hold room until the batch ends;
+//   7. the frequency cap (marketing only, shared by every campaign, keyed by phone hash) →
 //      `capped` (caps drop, they do not hold: a member over the cap today is not owed this
 //      campaign later);
-//   6. rate-limit tokens counted in parts, from the tenant's provider account and, when the
+//   8. rate-limit tokens counted in parts, from the tenant's provider account and, when the
 //      campaign has a throttle, from the campaign's own account; refused: waited for while
 //      the invocation has time, else the claim is released and the member put back after the
-//      wait (never a failure);
-//   7. the provider call, one message per call, and its answer: accepted → `sent` with the
+//      wait (never a failure); then the last look, just before the call: the member's
+//      opt-out is read again, and the campaign's state (re-read at most every
+//      `stateRecheckMs`): opted out or cancelled → suppressed with that reason, paused →
+//      released and put back. A member may wait seconds after its claim (for the batch's
+//      other members, for tokens under a throttle, through a retry's backoff): an opt-out,
+//      pause or cancel recorded meanwhile stops the message not yet sent (invariant 3);
+//   9. the provider call, one message per call, and its answer: accepted → `sent` with the
 //      provider's id, parts and cost; throttled → released and put back with jitter (its cap
 //      slot given back); a transient fault → retried with backoff in the invocation, or put
 //      back with its tries when time is short, then `failed` with the reason when the tries
@@ -140,6 +153,8 @@ export interface SenderSettings {
   readonly providerPartsPerSecond: Readonly<Record<SmsProviderId, number>>;
   /** When a paused campaign's members are looked at again. */
   readonly pausedRecheckMs: number;
+  /** How old the campaign's state may be at the last look before a provider call. */
+  readonly stateRecheckMs: number;
   /** Held members come back up to this much after their window opens, so they do not all meet. */
   readonly holdJitterMs: number;
   /**
@@ -157,6 +172,7 @@ export const defaultSenderSettings: SenderSettings = {
   retryPolicy: defaultSendRetryPolicy,
   providerPartsPerSecond: defaultProviderPartsPerSecond,
   pausedRecheckMs: 60_000,
+  stateRecheckMs: 1_000,
   holdJitterMs: 30_000,
   probeStartingMs: 10_000,
   probeSoonMs: 30_000,
@@ -165,6 +181,8 @@ export const defaultSenderSettings: SenderSettings = {
 
 export interface SenderDeps {
   readonly messages: MessageStore;
+  /** The runs' budget counters; only runs of a campaign with a budget write to them. */
+  readonly budget: RunBudgetStore;
   readonly members: Pick<MemberStore, 'getMany'>;
   readonly optOuts: Pick<OptOutStore, 'optedOut'>;
   readonly tenants: Pick<TenantStore, 'getTenant'>;
@@ -229,17 +247,34 @@ interface BatchContext {
   /** Cancelled or ended: every member left is suppressed `cancelled`. */
   readonly stopped: boolean;
   readonly provider: SenderProvider | undefined;
+  /** The campaign's budget cap in micros; absent without a budget (no reservations then). */
+  readonly capMicros: number | undefined;
   readonly tries: SendTries | undefined;
 }
 
-type Content =
+/** A template ready to render, or why it cannot be sent (a `failed` reason). */
+export type SendContent =
   | { readonly compiled: CompiledTemplate; readonly values: SendValues | undefined }
   | { readonly refused: string };
 
-/** Mutable per member: whether the provider may have the message, and the cap slot held. */
+/**
+ * Mutable per member: whether the provider may have the message, the cap slot held, and the
+ * budget it holds reserved (given back if it is not sent).
+ */
 interface MemberState {
   inDoubt: boolean;
   cap: FrequencyCapToken | undefined;
+  reservedMicros: number;
+}
+
+/** A claimed member whose message is rendered and measured: what the budget and the provider see. */
+interface Prepared {
+  readonly claim: Claimed;
+  readonly state: MemberState;
+  readonly member: Member;
+  readonly memberKey: string;
+  readonly sms: OutgoingSms;
+  readonly parts: number;
 }
 
 const runKey = ({ tenantId, campaignId, runId }: RunRef): string =>
@@ -253,7 +288,12 @@ class Session implements SendSession {
   readonly #tenants = new Map<string, Promise<Tenant | undefined>>();
   readonly #campaigns = new Map<string, Promise<Campaign | undefined>>();
   readonly #runs = new Map<string, Promise<CampaignRun | undefined>>();
-  readonly #contents = new Map<string, Promise<Content>>();
+  /** The campaign's state as last read for the last look (currentState), per run. */
+  readonly #states = new Map<
+    string,
+    { at: number; state: Promise<{ readonly paused: boolean; readonly stopped: boolean }> }
+  >();
+  readonly #contents = new Map<string, Promise<SendContent>>();
   readonly #plans = new Map<string, RateLimitPlan>();
   /** Runs this invocation touched: whether one of their batches was redelivered or a probe. */
   readonly #touched = new Map<string, { run: RunRef; suspect: boolean; probeMemberId: string }>();
@@ -326,6 +366,34 @@ class Session implements SendSession {
     return this.#settings;
   }
 
+  /**
+   * Whether the run's campaign is paused, or cancelled (or the run ended), read again when
+   * the last read is older than `stateRecheckMs`: the last look before each provider call.
+   */
+  currentState(run: RunRef): Promise<{ readonly paused: boolean; readonly stopped: boolean }> {
+    const key = runKey(run);
+    const now = this.#deps.now().getTime();
+    const known = this.#states.get(key);
+    if (known && now - known.at < this.#settings.stateRecheckMs) return known.state;
+    const state = Promise.all([
+      this.#deps.campaigns.get(run.tenantId, run.campaignId),
+      this.#deps.runs.get(run.tenantId, run.campaignId, run.runId),
+    ]).then(([campaign, runRecord]) => ({
+      paused: campaign?.state === 'paused',
+      stopped:
+        !campaign ||
+        !runRecord ||
+        campaign.state === 'cancelled' ||
+        campaign.state === 'failed' ||
+        runRecord.state === 'cancelled' ||
+        runRecord.state === 'failed',
+    }));
+    // A failed read is not kept: the next look reads again.
+    state.catch(() => this.#states.delete(key));
+    this.#states.set(key, { at: now, state });
+    return state;
+  }
+
   get deadline(): Date {
     return this.#deadline;
   }
@@ -334,8 +402,12 @@ class Session implements SendSession {
     this.#tally.count({ run, variantId, ...counted });
   }
 
+  spend(run: RunRef, variantId: string | undefined, micros: number): void {
+    this.#tally.spend({ run, variantId, micros });
+  }
+
   /** The template of a record's variant, compiled once per invocation, with its values. */
-  content(context: BatchContext, variantId: string | undefined): Promise<Content> {
+  content(context: BatchContext, variantId: string | undefined): Promise<SendContent> {
     const chosen = contentOf(context.campaign, variantId);
     if (!chosen) return Promise.resolve({ refused: 'template_rejected:no_such_variant' });
     const key = `${context.run.tenantId}\u0000${chosen.templateId}`;
@@ -361,19 +433,8 @@ class Session implements SendSession {
 
   // ── inside ────────────────────────────────────────────────────────────────────────────
 
-  async #compile(tenant: Tenant, templateId: string): Promise<Content> {
-    const template = await this.#deps.templates.get(tenant.tenantId, templateId);
-    if (!template) return { refused: 'template_rejected:template_missing' };
-    const signature = tenantSignature(tenant);
-    if (signature === undefined) return { refused: 'signature_rejected:no_signature' };
-    try {
-      return {
-        compiled: compileTemplate({ template, signature, timeZone: tenant.timeZone }),
-        values: undefined,
-      };
-    } catch {
-      return { refused: 'template_rejected:template_invalid' };
-    }
+  #compile(tenant: Tenant, templateId: string): Promise<SendContent> {
+    return compileSendTemplate({ templates: this.#deps.templates, tenant, templateId });
   }
 
   async #context(run: RunRef, message: SendBatchMessage): Promise<BatchContext | { ignored: string }> {
@@ -393,9 +454,14 @@ class Session implements SendSession {
       runRecord.state === 'failed' ||
       campaign.state === 'cancelled' ||
       campaign.state === 'failed';
-    // Resolved before any claim: a provider that is not configured fails the batch untouched.
+    // Resolved before any claim: a provider that is not configured, or a budget in another
+    // currency than the provider bills in, fails the batch untouched.
     const provider = stopped || campaign.state === 'paused' ? undefined : this.#deps.providerFor(tenant);
-    return { run, tenant, campaign, runRecord, stopped, provider, tries: message.tries };
+    const capMicros =
+      provider && campaign.budget
+        ? budgetCapMicros({ budget: campaign.budget, provider: provider.id, overrides: tenant.partPrices })
+        : undefined;
+    return { run, tenant, campaign, runRecord, stopped, provider, capMicros, tries: message.tries };
   }
 
   async #requeue(run: RunRef, requeues: readonly Requeue[]): Promise<void> {
@@ -463,6 +529,8 @@ class Batch {
   readonly #context: BatchContext;
   readonly #counts: Record<string, number>;
   readonly #requeues: Requeue[];
+  /** What this batch gives back to (negative) or corrects on (positive) the run's budget. */
+  #budgetAdjustment = 0;
 
   constructor(session: Session, context: BatchContext, counts: Record<string, number>, requeues: Requeue[]) {
     this.#session = session;
@@ -564,13 +632,60 @@ class Batch {
       await forEachConcurrently(
         claimed,
         concurrency,
-        (claim) => this.#release(claim, { inDoubt: false, cap: undefined }),
+        (claim) => this.#release(claim, newMemberState()),
         settleAll,
       ).catch(() => undefined);
       throw error;
     }
 
-    await forEachConcurrently(claimed, concurrency, (claim) => this.#settleClaim(claim, optedOut), settleAll);
+    // The rest of 5: what each claim comes to before anything is spent on it. A member whose
+    // preparation throws is released (by #guarded); the others go on, the error thrown at the end.
+    const prepared: Prepared[] = [];
+    let failure: { error: unknown } | undefined;
+    try {
+      await forEachConcurrently(
+        claimed,
+        concurrency,
+        async (claim) => {
+          const state = newMemberState();
+          const ready = await this.#guarded(claim, state, () => this.#prepare(claim, optedOut, state));
+          if (ready) prepared.push(ready);
+        },
+        settleAll,
+      );
+    } catch (error) {
+      failure = { error };
+    }
+
+    try {
+      // 6. The budget, for the batch at once; 7–9 per member.
+      let fits: readonly boolean[];
+      try {
+        fits = await this.#reserve(prepared);
+      } catch (error) {
+        // Nothing was reserved or sent: give the claims back, so the redelivered batch sends them.
+        await forEachConcurrently(
+          prepared,
+          concurrency,
+          ({ claim, state }) => this.#release(claim, state),
+          settleAll,
+        ).catch(() => undefined);
+        throw error;
+      }
+      await forEachConcurrently(
+        prepared,
+        concurrency,
+        (ready, i) =>
+          this.#guarded(ready.claim, ready.state, async () => {
+            if (fits[i]) await this.#dispatch(ready);
+            else await this.#suppress(ready.claim, 'over_budget');
+          }),
+        settleAll,
+      );
+    } finally {
+      await this.#settleBudget();
+    }
+    if (failure) throw failure.error;
   }
 
   /** A claim whose claimant died: it may have been sent, so it is never resent (invariant 1). */
@@ -635,20 +750,22 @@ class Batch {
 
   async #release(claim: Claimed, state: MemberState): Promise<void> {
     await this.#move(claim, 'release', undefined);
-    await this.#releaseCap(state);
+    await this.#releaseHolds(state);
   }
 
-  async #releaseCap(state: MemberState): Promise<void> {
+  /** Gives back what the member held for a send that will not happen: its cap slot and budget. */
+  async #releaseHolds(state: MemberState): Promise<void> {
+    this.#budgetAdjustment -= state.reservedMicros;
+    state.reservedMicros = 0;
     const token = state.cap;
     state.cap = undefined;
     if (token) await this.#deps.caps.release(token);
   }
 
-  /** Steps 5 to 7 for one claimed member; a throw before the provider call releases the claim. */
-  async #settleClaim(claim: Claimed, optedOut: ReadonlySet<string>): Promise<void> {
-    const state: MemberState = { inDoubt: false, cap: undefined };
+  /** `work` for one claimed member; a throw before the provider call releases the claim. */
+  async #guarded<T>(claim: Claimed, state: MemberState, work: () => Promise<T>): Promise<T> {
     try {
-      await this.#deliver(claim, optedOut, state);
+      return await work();
     } catch (error) {
       if (!state.inDoubt) {
         // Nothing reached the provider: give the member back so the redelivery sends it.
@@ -658,16 +775,55 @@ class Batch {
     }
   }
 
-  async #deliver(claim: Claimed, optedOut: ReadonlySet<string>, state: MemberState): Promise<void> {
-    const { tenant, campaign, run } = this.#context;
+  /** The cost of a message of `parts` at the tenant's price, in micros. */
+  #costOf(provider: SenderProvider, parts: number): number {
+    const { partPrices } = this.#context.tenant;
+    return estimateCost({
+      provider: provider.id,
+      parts,
+      ...(partPrices === undefined ? {} : { overrides: partPrices }),
+    }).totalMicros;
+  }
+
+  /** Step 6: which prepared messages fit the budget (all, with no budget and no write). */
+  async #reserve(prepared: readonly Prepared[]): Promise<readonly boolean[]> {
+    const { capMicros, provider, run } = this.#context;
+    if (capMicros === undefined || !provider || prepared.length === 0) return prepared.map(() => true);
+    const costs = prepared.map(({ parts }) => this.#costOf(provider, parts));
+    const fits = await this.#deps.budget.reserve(run.tenantId, run.campaignId, run.runId, {
+      capMicros,
+      costs,
+    });
+    prepared.forEach(({ state }, i) => {
+      if (fits[i]) state.reservedMicros = costs[i] ?? 0;
+    });
+    return fits;
+  }
+
+  /** The batch's give-backs and corrections, in one add (none when there is nothing to add). */
+  async #settleBudget(): Promise<void> {
+    const by = this.#budgetAdjustment;
+    this.#budgetAdjustment = 0;
+    if (by === 0 || this.#context.capMicros === undefined) return;
+    const { tenantId, campaignId, runId } = this.#context.run;
+    await this.#deps.budget.adjust(tenantId, campaignId, runId, by);
+  }
+
+  /** Step 5 for one claimed member: its message rendered and measured, or the member settled. */
+  async #prepare(
+    claim: Claimed,
+    optedOut: ReadonlySet<string>,
+    state: MemberState,
+  ): Promise<Prepared | undefined> {
+    const { campaign, run } = this.#context;
     const { member, record } = claim;
     if (this.#context.stopped) {
       await this.#suppress(claim, 'cancelled');
-      return;
+      return undefined;
     }
     if (!member) {
       await this.#suppress(claim, 'erased');
-      return;
+      return undefined;
     }
     const memberKey = phoneHash({ tenantId: run.tenantId, phone: member.phone });
     const reason = suppressionReason({
@@ -719,8 +875,16 @@ class Batch {
       await this.#move(claim, 'refused', { counter: 'failed' }, { reason: sms.refused });
       return;
     }
-    const measured = measureMessage({ text: rendered.text, rule: provider.capabilities.countingRule }).parts;
+    const parts = measureMessage({ text: rendered.text, rule: provider.capabilities.countingRule }).parts;
+    return { claim, state, member, memberKey, sms, parts };
+  }
 
+  /** Steps 7 to 9 for one member whose message fits the budget. */
+  async #dispatch({ claim, state, member, memberKey, sms, parts: measured }: Prepared): Promise<void> {
+    const { tenant, campaign, run } = this.#context;
+    const { record } = claim;
+    const provider = this.#context.provider;
+    if (!provider) throw new Error('A sendable batch has no provider.');
     const cap = await claimFrequencyCap({
       store: this.#deps.caps,
       tenantId: run.tenantId,
@@ -734,6 +898,7 @@ class Batch {
     if (!cap.granted) {
       if (cap.reason === 'capped') {
         await this.#suppress(claim, 'capped');
+        await this.#releaseHolds(state);
       } else {
         await this.#release(claim, state);
         this.#putBack(record.memberId, Date.parse(cap.retryAt) - this.#deps.now().getTime());
@@ -750,6 +915,17 @@ class Batch {
         this.#putBack(record.memberId, tokens.retryAfterMs, tries);
         return;
       }
+      const look = await this.#lastLook(memberKey);
+      if (look === 'paused') {
+        await this.#release(claim, state);
+        this.#putBack(record.memberId, this.#session.settings.pausedRecheckMs, tries);
+        return;
+      }
+      if (look !== 'send') {
+        await this.#suppress(claim, look);
+        await this.#releaseHolds(state);
+        return;
+      }
       // From here until the answer is recorded, the provider may have the message.
       state.inDoubt = true;
       const answer = await sendOne(provider, sms);
@@ -763,24 +939,28 @@ class Batch {
       switch (step.action) {
         case 'record_accepted': {
           const parts = answer.outcome === 'accepted' ? (answer.parts ?? measured) : measured;
-          await this.#move(
+          const costMicros = this.#costOf(provider, parts);
+          // Spent: the reservation is used, corrected when the provider counted other parts.
+          if (this.#context.capMicros !== undefined)
+            this.#budgetAdjustment += costMicros - state.reservedMicros;
+          state.reservedMicros = 0;
+          const moved = await this.#move(
             claim,
             'accepted',
             { counter: 'sent' },
             {
               ...(answer.outcome === 'accepted' ? { providerMessageId: answer.providerMessageId } : {}),
               parts,
-              costMicros: estimateCost({
-                provider: provider.id,
-                parts,
-                ...(tenant.partPrices === undefined ? {} : { overrides: tenant.partPrices }),
-              }).totalMicros,
+              costMicros,
             },
           );
+          if (moved) this.#session.spend(run, record.variantId, costMicros);
           return;
         }
         case 'await_receipt':
-          // Never resent; a receipt may still settle it (unknown → delivered | failed).
+          // Never resent; a receipt may still settle it (unknown → delivered | failed). The
+          // provider may bill it: its reservation stays.
+          state.reservedMicros = 0;
           await this.#move(
             claim,
             'leaseLost',
@@ -796,7 +976,7 @@ class Batch {
             { counter: 'failed' },
             { reason: recordReason({ reason: step.reason, code: step.code }) },
           );
-          await this.#releaseCap(state);
+          await this.#releaseHolds(state);
           return;
         case 'requeue':
           state.inDoubt = false;
@@ -819,17 +999,25 @@ class Batch {
     }
   }
 
+  /** The last look before a provider call (step 8): whether the message may still go. */
+  async #lastLook(memberKey: string): Promise<'send' | 'paused' | 'cancelled' | 'opted_out'> {
+    const { run, campaign } = this.#context;
+    const current = await this.#session.currentState(run);
+    if (current.stopped) return 'cancelled';
+    if (current.paused) return 'paused';
+    if (campaign.category !== 'marketing') return 'send';
+    const optedOut = await this.#deps.optOuts.optedOut(run.tenantId, [memberKey]);
+    return optedOut.has(memberKey) ? 'opted_out' : 'send';
+  }
+
   /**
    * Rate-limit tokens for one message: one from the campaign's throttle (messages per
    * second), then its parts from the provider account (in takes of at most 10 parts). A
    * refusal is waited out while the invocation has time.
    */
-  async #takeTokens(
-    provider: SenderProvider,
-    parts: number,
-  ): Promise<{ granted: true } | { granted: false; retryAfterMs: number }> {
+  #takeTokens(provider: SenderProvider, parts: number): Promise<RateTokens> {
     const { tenant, campaign, run } = this.#context;
-    const takes: { account: string; plan: RateLimitPlan; parts: number }[] = [];
+    const takes: RateTakeRequest[] = [];
     if (campaign.throttle) {
       const account = `${run.tenantId}#campaign#${run.campaignId}`;
       takes.push({
@@ -838,25 +1026,131 @@ class Batch {
         parts: 1,
       });
     }
-    const account = `${tenant.tenantId}#${provider.id}`;
-    const plan = this.#session.plan(account, this.#session.settings.providerPartsPerSecond[provider.id], 10);
-    for (let left = parts; left > 0; left -= 10) takes.push({ account, plan, parts: Math.min(10, left) });
-    for (const take of takes) {
-      for (;;) {
-        const answer = await this.#deps.rateLimiter.take({ ...take, now: this.#deps.now() });
-        if (answer.granted) break;
-        if (this.#deps.now().getTime() + answer.retryAfterMs >= this.#session.deadline.getTime()) {
-          return { granted: false, retryAfterMs: answer.retryAfterMs };
-        }
-        await this.#deps.sleep(answer.retryAfterMs);
+    const account = providerAccount({ tenantId: tenant.tenantId, provider: provider.id });
+    const plan = this.#session.plan(
+      account,
+      this.#session.settings.providerPartsPerSecond[provider.id],
+      maxPartsPerProviderTake,
+    );
+    takes.push(...providerRateTakes({ account, plan, parts }));
+    return takeRateTokens({
+      limiter: this.#deps.rateLimiter,
+      takes,
+      now: this.#deps.now,
+      sleep: this.#deps.sleep,
+      deadline: this.#session.deadline,
+    });
+  }
+}
+
+function newMemberState(): MemberState {
+  return { inDoubt: false, cap: undefined, reservedMicros: 0 };
+}
+
+// ── shared with test sends (messages/test-send.ts) ──────────────────────────────────────────
+
+/** The most parts one take from a provider account asks for (the longest SMS is 10 parts). */
+export const maxPartsPerProviderTake = 10;
+
+/** The rate-limit account of a tenant's provider: shared by every sender of that account. */
+export function providerAccount({
+  tenantId,
+  provider,
+}: {
+  tenantId: string;
+  provider: SmsProviderId;
+}): string {
+  return `${tenantId}#${provider}`;
+}
+
+/** One take of rate-limit tokens: `parts` from `account`, under its plan. */
+export interface RateTakeRequest {
+  readonly account: string;
+  readonly plan: RateLimitPlan;
+  readonly parts: number;
+}
+
+export type RateTokens =
+  | { readonly granted: true }
+  | { readonly granted: false; readonly retryAfterMs: number };
+
+/** A message's parts as takes of at most maxPartsPerProviderTake from the provider account. */
+export function providerRateTakes({
+  account,
+  plan,
+  parts,
+}: {
+  account: string;
+  plan: RateLimitPlan;
+  parts: number;
+}): RateTakeRequest[] {
+  const takes: RateTakeRequest[] = [];
+  for (let left = parts; left > 0; left -= maxPartsPerProviderTake) {
+    takes.push({ account, plan, parts: Math.min(maxPartsPerProviderTake, left) });
+  }
+  return takes;
+}
+
+/**
+ * Takes each request in turn. A refusal is waited out while the wait ends before `deadline`;
+ * else the answer says how long to wait (tokens already taken are spent: a window's tokens
+ * cannot be given back, and the limiter errs on the side of sending less).
+ */
+export async function takeRateTokens({
+  limiter,
+  takes,
+  now,
+  sleep,
+  deadline,
+}: {
+  limiter: SendRateLimiter;
+  takes: readonly RateTakeRequest[];
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  deadline: Date;
+}): Promise<RateTokens> {
+  for (const take of takes) {
+    for (;;) {
+      const answer = await limiter.take({ ...take, now: now() });
+      if (answer.granted) break;
+      if (now().getTime() + answer.retryAfterMs >= deadline.getTime()) {
+        return { granted: false, retryAfterMs: answer.retryAfterMs };
       }
+      await sleep(answer.retryAfterMs);
     }
-    return { granted: true };
+  }
+  return { granted: true };
+}
+
+/**
+ * A campaign template ready to render for `tenant`, or why it cannot be sent: the template
+ * gone, no signature, or a template that no longer compiles.
+ */
+export async function compileSendTemplate({
+  templates,
+  tenant,
+  templateId,
+}: {
+  templates: Pick<RecordStore<SavedTemplate>, 'get'>;
+  tenant: Tenant;
+  templateId: string;
+}): Promise<SendContent> {
+  const template = await templates.get(tenant.tenantId, templateId);
+  if (!template) return { refused: 'template_rejected:template_missing' };
+  const signature = tenantSignature(tenant);
+  if (signature === undefined) return { refused: 'signature_rejected:no_signature' };
+  try {
+    return {
+      compiled: compileTemplate({ template, signature, timeZone: tenant.timeZone }),
+      values: undefined,
+    };
+  } catch {
+    return { refused: 'template_rejected:template_invalid' };
   }
 }
 
 /** The message in the form the provider takes: free text where it may, else its approved template. */
-function outgoingSms({
+export function outgoingSms({
   provider,
   compiled,
   rendered,
@@ -884,7 +1178,7 @@ function outgoingSms({
 }
 
 /** One message, one call; an answer that does not name it is treated as no answer. */
-async function sendOne(provider: SenderProvider, sms: OutgoingSms): Promise<SmsSendOutcome> {
+export async function sendOne(provider: SenderProvider, sms: OutgoingSms): Promise<SmsSendOutcome> {
   const answers = await provider.send([sms]);
   return (
     answers.find((answer) => answer.reference === sms.reference) ?? {

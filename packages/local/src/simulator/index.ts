@@ -12,6 +12,7 @@ export {
 export type { MessageCounts, MessageFate, MessageFilter, SimulatedMessage } from './message-log';
 export { createMessageLog, type MessageLog } from './message-log';
 export {
+  type CallCounts,
   type ProviderSimulator,
   type ProviderSimulatorHealth,
   type ProviderSimulatorOptions,

@@ -64,6 +64,22 @@ export interface ProviderSimulatorHealth {
   readonly pendingReceipts: number;
 }
 
+/**
+ * How the simulator answered its send calls since the last reset (GET /admin/calls), so a
+ * fault test can show that its faults happened.
+ */
+export interface CallCounts {
+  readonly calls: number;
+  /** Calls refused with 503 unavailable (failureRate): nothing was accepted. */
+  readonly unavailable: number;
+  /** Calls refused with 429 throttled (rateLimit): nothing was accepted. */
+  readonly throttled: number;
+  /** Calls whose messages were accepted but whose answer was held past the client's timeout (timeoutRate). */
+  readonly held: number;
+  /** Single sends refused for good (an invalid number, an unknown template). */
+  readonly rejected: number;
+}
+
 export interface ReplyInput {
   readonly phone: string;
   readonly text: string;
@@ -79,6 +95,7 @@ export interface ProviderSimulator {
   /** What it accepted and still keeps, oldest first. */
   messages(filter?: MessageFilter): readonly SimulatedMessage[];
   counts(): MessageCounts;
+  calls(): CallCounts;
   /** Forgets every message, count and pending receipt (DELETE /admin/messages). */
   reset(): void;
   /** Sends every pending receipt now and waits for the callbacks to settle. */
@@ -159,6 +176,14 @@ export async function startProviderSimulator({
     partFailure: new Set(from.numbers.partFailure),
   });
   let numbers = numberSets(config);
+  const emptyCalls = (): { -readonly [K in keyof CallCounts]: number } => ({
+    calls: 0,
+    unavailable: 0,
+    throttled: 0,
+    held: 0,
+    rejected: 0,
+  });
+  let calls = emptyCalls();
 
   const configure = (patch: SimulatorConfigPatch): SimulatorConfig => {
     const next = applyConfigPatch(config, simulatorConfigPatch.parse(patch));
@@ -256,6 +281,7 @@ export async function startProviderSimulator({
     messages: readonly SimulatorSendMessage[];
     single: boolean;
   }): Promise<Answer> => {
+    calls.calls += 1;
     const failureDraw = sendRandom();
     const timeoutDraw = sendRandom();
     const latencyDraw = sendRandom();
@@ -263,16 +289,21 @@ export async function startProviderSimulator({
     if (latency > 0) await sleep(latency, undefined, { signal: stopping.signal });
 
     if (failureDraw < config.failureRate) {
+      calls.unavailable += 1;
       return error(503, 'unavailable', 'The simulator is failing this request, as configured (failureRate).');
     }
     const prepared = messages.map(prepare);
     const first = prepared[0];
-    if (single && first && !first.ok) return error(400, first.code, first.reason);
+    if (single && first && !first.ok) {
+      calls.rejected += 1;
+      return error(400, first.code, first.reason);
+    }
 
     const parts = prepared.reduce((sum, item) => sum + (item.ok ? item.parts : 0), 0);
     if (parts > 0) {
       const taken = limiter.take(parts);
       if (!taken.ok) {
+        calls.throttled += 1;
         return {
           status: 429,
           headers: { 'retry-after': String(Math.ceil(taken.retryAfterMs / 1000)) },
@@ -306,6 +337,7 @@ export async function startProviderSimulator({
 
     if (timeoutDraw < config.timeoutRate) {
       // Accepted and recorded, but the answer comes after the client has given up.
+      calls.held += 1;
       logger.debug('holding the answer to simulate a timeout', { hangMs: config.hangMs });
       await sleep(config.hangMs, undefined, { signal: stopping.signal });
     }
@@ -431,6 +463,8 @@ export async function startProviderSimulator({
       }
       case '/admin/messages/counts':
         return method === 'GET' ? { status: 200, body: log.counts() } : methodNotAllowed(method, ['GET']);
+      case '/admin/calls':
+        return method === 'GET' ? { status: 200, body: calls } : methodNotAllowed(method, ['GET']);
       case '/admin/receipts':
         return method === 'GET'
           ? { status: 200, body: dispatcher.stats() }
@@ -489,6 +523,7 @@ export async function startProviderSimulator({
 
   const reset = (): void => {
     log.reset();
+    calls = emptyCalls();
     dispatcher.reset();
   };
 
@@ -523,6 +558,7 @@ export async function startProviderSimulator({
     configure,
     messages: (filter = {}) => log.find({ limit: Number.MAX_SAFE_INTEGER, ...filter }).messages,
     counts: () => log.counts(),
+    calls: () => ({ ...calls }),
     reset,
     flushReceipts: () => dispatcher.flush(),
     callbackStats: () => dispatcher.stats(),
