@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type ConsumedCapacity,
   createDocumentClient,
   DynamoMemberStore,
   type ObservedCall,
@@ -36,6 +37,8 @@ export const prices = {
 
 interface Meter {
   requests: Map<string, number>;
+  /** Capacity units by `<operation> <table>`. */
+  units: Map<string, number>;
   readUnits: number;
   writeUnits: number;
   sqsRequests: number;
@@ -46,6 +49,7 @@ interface Meter {
 function meter(): { meter: Meter; stop: () => void } {
   const m: Meter = {
     requests: new Map(),
+    units: new Map(),
     readUnits: 0,
     writeUnits: 0,
     sqsRequests: 0,
@@ -63,23 +67,33 @@ function meter(): { meter: Meter; stop: () => void } {
       m.unitsMissing++;
       return;
     }
-    if (readOperations.has(call.operation)) m.readUnits += units;
-    else m.writeUnits += units;
+    for (const [table, n] of units) {
+      if (readOperations.has(call.operation)) m.readUnits += n;
+      else m.writeUnits += n;
+      const unitKey = `${call.operation} ${table}`;
+      m.units.set(unitKey, (m.units.get(unitKey) ?? 0) + n);
+    }
   };
   return { meter: m, stop: observeAwsCalls(observe, { returnConsumedCapacity: true }) };
 }
 
-function consumedUnits(text: string | undefined): number | undefined {
+/** The units an answer says it consumed, by table (the stage prefix dropped). */
+function consumedUnits(text: string | undefined): Map<string, number> | undefined {
   if (!text?.includes('ConsumedCapacity')) return undefined;
   const { ConsumedCapacity } = JSON.parse(text) as {
-    ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[];
+    ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
   };
   const list = Array.isArray(ConsumedCapacity)
     ? ConsumedCapacity
     : ConsumedCapacity
       ? [ConsumedCapacity]
       : [];
-  return list.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
+  const byTable = new Map<string, number>();
+  for (const entry of list) {
+    const table = (entry.TableName ?? '?').split('-').at(-1) ?? '?';
+    byTable.set(table, (byTable.get(table) ?? 0) + (entry.CapacityUnits ?? 0));
+  }
+  return byTable;
 }
 
 function member(i: number, at: string): Member {
@@ -279,6 +293,11 @@ export async function campaign(): Promise<BenchResult> {
       [...counts.requests]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([call, n]) => ({ call, perMessage: round3(n / sent) })),
+    );
+    console.table(
+      [...counts.units]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([call, n]) => ({ call, unitsPerMessage: round3(n / sent) })),
     );
     console.log(
       `  ${members} members seeded in ${round1(seedSeconds)} s; campaign ${String(latest?.state)} in ${round1(seconds)} s; ` +

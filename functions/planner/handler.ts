@@ -6,10 +6,9 @@ import {
   loadFunctionConfig,
   templateDeps,
   tenancyDeps,
-  testSendDeps,
 } from '@qunfa/aws';
 
-// The sending side of the HTTP API (templates, campaigns, schedules, progress, test sends),
+// The sending side of the HTTP API (templates, campaigns, schedules, progress),
 // routed here by API Gateway on /templates and /campaigns (resources: httpRoutes).
 const config = loadFunctionConfig('planner');
 const client = createDocumentClient();
@@ -20,7 +19,6 @@ export const handler = createHttpHandler({
     tenancy,
     templates: templateDeps({ client, config }),
     campaigns: campaignDeps({ client, config }),
-    testSends: testSendDeps({ client, config }),
   }),
   tenancy,
   logger: createLogger({ service: 'planner', level: config.logLevel }),

@@ -62,6 +62,8 @@ export function stageSettings(stage: string): StageSettings {
     routeThrottle: {
       api: { rateLimit: 500, burstLimit: 1_000 },
       planner: { rateLimit: 500, burstLimit: 1_000 },
+      // Test sends go to staff phones, a few at a time: a low limit also caps a leaked key's reach.
+      tester: { rateLimit: 5, burstLimit: 10 },
       callbacks: { rateLimit: 5_000, burstLimit: 5_000 },
     },
     functionErrorPeriod: Duration.minutes(5),

@@ -16,7 +16,7 @@ import {
 import { startTestStack, type TestStack } from '../support/stack';
 
 // Pause, resume and cancel in the middle of a run on the local stack, checked against what
-// the SMS simulator says each phone received. Campaigns are throttled to 5 messages a second
+// the SMS simulator says each phone received. Campaigns are throttled to 8 messages a second
 // so that a run is observably under way when it is paused or cancelled. A paused campaign's
 // batches come back every minute (the sender's pausedRecheckMs) and a claim lives six
 // minutes: the process clock is moved forward instead of waiting.
@@ -38,6 +38,12 @@ afterAll(() => env?.stop());
 
 const allDay = { start: '00:00', end: '24:00' } as const;
 const size = 100;
+/**
+ * What may still go out after a pause or cancel: the sender reads the campaign's state again
+ * before each provider call when its read is over a second old (stateRecheckMs), so about a
+ * throttled second's worth (8), and the calls already in the provider's hands.
+ */
+const inFlightAllowance = 12;
 
 /** 100 members tagged `prefix`, and a throttled campaign to them, started. */
 async function startThrottledCampaign({ prefix, block }: { prefix: string; block: number }) {
@@ -52,7 +58,7 @@ async function startThrottledCampaign({ prefix, block }: { prefix: string; block
     audience: { definition: { tags: { any: [prefix] } } },
     content: { templateId },
     sendWindow: allDay,
-    throttle: { messagesPerSecond: 5 },
+    throttle: { messagesPerSecond: 8 },
   });
   await campaignAction(env, campaignId, 'schedule');
   const phones = members.map((member) => member.phone);
@@ -93,9 +99,9 @@ describe('controlling a campaign in the middle of its run', () => {
     const { run } = await campaignProgress(env, campaignId);
     const runId = run?.runId ?? '';
 
-    // Assess 1: beyond what was in flight (a throttled second and a batch's worth), the run
-    // stopped; its other members are pending, none claimed.
-    expect(paused.phones - atPause.phones).toBeLessThanOrEqual(20);
+    // Assess 1: beyond what was in flight, the run stopped; its other members are pending,
+    // none claimed.
+    expect(paused.phones - atPause.phones).toBeLessThanOrEqual(inFlightAllowance);
     expect(await recordStates(runId)).toEqual({ sent: paused.phones, pending: size - paused.phones });
 
     // Act 2: a minute later the paused batches come back, and go back again.
@@ -142,10 +148,10 @@ describe('controlling a campaign in the middle of its run', () => {
     await fastForward(env, 61_000);
     await fastForward(env, 361_000);
 
-    // Assess: beyond what was in flight (one throttled second and a batch's worth), nothing
-    // was sent after the cancel, not even later; every member not sent is suppressed as
-    // cancelled; the run ended cancelled and its counts add up.
-    expect(settled.phones - atCancel.phones).toBeLessThanOrEqual(20);
+    // Assess: beyond what was in flight, nothing was sent after the cancel, not even later;
+    // every member not sent is suppressed as cancelled; the run ended cancelled and its
+    // counts add up.
+    expect(settled.phones - atCancel.phones).toBeLessThanOrEqual(inFlightAllowance);
     expect(await received(phones)).toEqual({ phones: settled.phones, most: 1 });
     const { state, run } = await campaignProgress(env, campaignId);
     expect(state).toBe('cancelled');

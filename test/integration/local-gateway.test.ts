@@ -32,6 +32,7 @@ const capture =
 const functions = {
   api: { name: 'qunfa-test-api', timeoutSeconds: 0.5, memoryMb: 1024, handler: capture('api') },
   planner: { name: 'qunfa-test-planner', timeoutSeconds: 0.5, memoryMb: 1024, handler: capture('planner') },
+  tester: { name: 'qunfa-test-tester', timeoutSeconds: 0.5, memoryMb: 512, handler: capture('tester') },
   callbacks: {
     name: 'qunfa-test-callbacks',
     timeoutSeconds: 10,

@@ -13,7 +13,7 @@ import {
 } from '@qunfa/domain';
 import { accessLog, createRouter, httpErrors, type Route } from '@qunfa/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { campaignRoutes } from './routes/campaigns';
+import { campaignRoutes, testSendRoutes } from './routes/campaigns';
 import { importRoutes } from './routes/imports';
 import { memberRoutes } from './routes/members';
 import { segmentRoutes } from './routes/segments';
@@ -54,23 +54,22 @@ export function memberApiRoutes(
   ];
 }
 
-/** The routes of the `planner` function: templates and campaigns (test sends included). */
-export function plannerRoutes(
-  deps: Pick<ApiDeps, 'tenancy' | 'templates' | 'campaigns' | 'testSends'>,
-): Route[] {
+/** The routes of the `planner` function: templates and campaigns. */
+export function plannerRoutes(deps: Pick<ApiDeps, 'tenancy' | 'templates' | 'campaigns'>): Route[] {
   return [
     ...templateRoutes({ templates: deps.templates, tenants: deps.tenancy.store }),
-    ...campaignRoutes({
-      campaigns: deps.campaigns,
-      testSends: deps.testSends,
-      tenants: deps.tenancy.store,
-    }),
+    ...campaignRoutes({ campaigns: deps.campaigns, tenants: deps.tenancy.store }),
   ];
+}
+
+/** The routes of the `tester` function: test sends. */
+export function testerRoutes(deps: Pick<ApiDeps, 'tenancy' | 'testSends'>): Route[] {
+  return testSendRoutes({ testSends: deps.testSends, tenants: deps.tenancy.store });
 }
 
 /** Every route of the HTTP API, in one list (tests, the OpenAPI document). */
 export function apiRoutes(deps: ApiDeps): Route[] {
-  return [...memberApiRoutes(deps), ...plannerRoutes(deps)];
+  return [...memberApiRoutes(deps), ...plannerRoutes(deps), ...testerRoutes(deps)];
 }
 
 /** An HTTP function over some routes: middleware first, router last. */

@@ -16,11 +16,12 @@ import {
   ValidationError,
 } from '@qunfa/domain';
 import { ConfigError, type FunctionConfig } from './config';
+import { batchGetItems } from './dynamo/batch-get';
 import { DynamoRecordStore } from './dynamo/record-store';
 import { memberDeps } from './members';
 import { EventBridgeScheduler } from './scheduler/event-bridge-scheduler';
 import { templateStore } from './templates';
-import { BatchGetCommand, type DocumentClient, QueryCommand, UpdateCommand } from './wire/dynamodb';
+import { type DocumentClient, QueryCommand, UpdateCommand } from './wire/dynamodb';
 import { SchedulerClient } from './wire/scheduler';
 
 // Campaigns, their runs and the runs' counters on DynamoDB (docs/data-model.md):
@@ -175,20 +176,14 @@ export class DynamoRunCounters implements RunCounters {
   }
 
   async read(tenantId: string, campaignId: string, runId: string): Promise<RunTally> {
-    let keys: Record<string, unknown>[] = Array.from({ length: runCounterShards }, (_, shard) => ({
-      pk: this.#pk(tenantId, campaignId, runId, shard),
-      sk: countsSortKey,
-    }));
-    const items: Record<string, unknown>[] = [];
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 25));
-      if (attempt > 5) throw new Error(`Run counters of ${runId}: shards stayed unprocessed.`);
-      const answer = await this.#client.send(
-        new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys } } }),
-      );
-      items.push(...(answer.Responses?.[this.#tableName] ?? []));
-      keys = answer.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
-    }
+    const items = await batchGetItems({
+      client: this.#client,
+      tableName: this.#tableName,
+      keys: Array.from({ length: runCounterShards }, (_, shard) => ({
+        pk: this.#pk(tenantId, campaignId, runId, shard),
+        sk: countsSortKey,
+      })),
+    });
     let firstAt: string | undefined;
     let lastAt: string | undefined;
     const shards = items.map((item) => {

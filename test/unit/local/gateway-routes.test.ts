@@ -11,6 +11,8 @@ describe('matchRoute', () => {
   it.each([
     ['/campaigns', 'planner'],
     ['/campaigns/cmp_1/schedule', 'planner'],
+    ['/campaigns/cmp_1/test-send', 'tester'],
+    ['/campaigns/cmp_1/test-send/x', 'planner'],
     ['/templates', 'planner'],
     ['/templates/starter', 'planner'],
     ['/callbacks/simulator/acme', 'callbacks'],

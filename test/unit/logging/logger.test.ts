@@ -43,6 +43,131 @@ describe('createLogger', () => {
     });
   });
 
+  it('marks the lines of the first invocation only as the cold start', () => {
+    const logger = createLogger({ service: 'sender' });
+    const first = lambdaContext('qunfa-sender');
+    const second = lambdaContext('qunfa-sender');
+
+    logger.info('init');
+    logger.addContext(first);
+    logger.info('first');
+    logger.addContext(first);
+    logger.info('first again');
+    logger.addContext(second);
+    logger.info('second');
+
+    expect(output.lines().map((line) => line.cold_start)).toEqual([undefined, true, true, false]);
+  });
+
+  it('writes the X-Ray trace id of the invocation', () => {
+    const logger = createLogger({ service: 'sender' });
+
+    vi.stubEnv(
+      '_X_AMZN_TRACE_ID',
+      'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a047;Sampled=1',
+    );
+    logger.info('traced');
+    vi.stubEnv('_X_AMZN_TRACE_ID', undefined);
+    logger.info('untraced');
+
+    expect(output.lines().map((line) => line.xray_trace_id)).toEqual([
+      '1-5759e988-bd862e3fe1be46a994272793',
+      undefined,
+    ]);
+  });
+
+  it('writes an ISO timestamp', () => {
+    const logger = createLogger({ service: 'sender' });
+
+    logger.info('now');
+
+    expect(output.lines()[0]?.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  it('writes warnings and errors to stderr, the rest to stdout', () => {
+    const logger = createLogger({ service: 'sender', level: 'DEBUG' });
+
+    logger.debug('debug');
+    logger.info('info');
+    logger.warn('warn');
+    logger.error('error');
+
+    const messages = (stream: NodeJS.WriteStream): unknown[] =>
+      vi.mocked(stream.write).mock.calls.map(([chunk]) => JSON.parse(String(chunk)).message);
+    expect(messages(process.stdout)).toEqual(['debug', 'info']);
+    expect(messages(process.stderr)).toEqual(['warn', 'error']);
+  });
+
+  it('keeps its own level, message, timestamp and service over attributes of the same name', () => {
+    const logger = createLogger({ service: 'sender' });
+
+    logger.info('kept', { level: 'DEBUG', message: 'replaced', service: 'other', runId: 'r-1' });
+
+    expect(output.lines()[0]).toMatchObject({
+      level: 'INFO',
+      message: 'kept',
+      service: 'qunfa-sender',
+      runId: 'r-1',
+    });
+  });
+
+  it('removes appended keys', () => {
+    const logger = createLogger({ service: 'sender' });
+
+    logger.appendKeys({ runId: 'r-1', batch: 3 });
+    logger.removeKeys(['batch']);
+    logger.info('claimed');
+
+    expect(output.lines()[0]).toMatchObject({ runId: 'r-1' });
+    expect(output.lines()[0]).not.toHaveProperty('batch');
+  });
+
+  describe('never throws', () => {
+    it('on a BigInt, which it writes as a string', () => {
+      const logger = createLogger({ service: 'sender' });
+
+      logger.info('counted', { sent: 12n, nested: { total: 2n ** 20n } });
+
+      expect(output.lines()[0]).toMatchObject({ sent: '12', nested: { total: '1048576' } });
+    });
+
+    it('on attributes that contain themselves', () => {
+      const logger = createLogger({ service: 'sender' });
+      const attributes: Record<string, unknown> = { runId: 'r-1' };
+      attributes.self = attributes;
+      const error = new Error('loop');
+      Object.assign(error, { cause: error });
+
+      logger.error('cycle', attributes, error);
+
+      expect(output.lines()[0]).toMatchObject({
+        runId: 'r-1',
+        self: { runId: 'r-1', self: '[Circular]' },
+        error: { message: 'loop', cause: '[Circular]' },
+      });
+    });
+
+    it('on a value whose getter throws, writing a line that says so', () => {
+      const logger = createLogger({ service: 'sender' });
+      const hostile = {
+        get phone(): string {
+          throw new TypeError(`no access to ${cnMobile}`);
+        },
+      };
+
+      expect(() => logger.error('hostile', { hostile })).not.toThrow();
+
+      expect(output.text()).not.toContain(cnHidden);
+      expect(output.lines()).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          message: 'log line could not be written',
+          failure: 'TypeError',
+        }),
+      ]);
+    });
+  });
+
   describe('never writes a phone number whole', () => {
     it('in the message', () => {
       const logger = createLogger({ service: 'sender' });
@@ -243,7 +368,6 @@ describe('createLogger', () => {
       logger.info(`info ${cnMobile}`);
       logger.warn('warn');
       logger.error('error', new Error('boom'));
-      logger.critical('critical');
 
       expect(output.text()).toBe('');
     });

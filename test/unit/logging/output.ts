@@ -1,10 +1,9 @@
 import { vi } from 'vitest';
 
-// Powertools' Logger writes through its own `new Console({ stdout: process.stdout, stderr:
-// process.stderr })` (the global console only when POWERTOOLS_DEV is set), so spying on both
-// streams' `write` captures exactly the lines that would reach CloudWatch. Call it in a
-// beforeEach, before the logger is created, and `vi.restoreAllMocks()` / `vi.unstubAllEnvs()`
-// in an afterEach.
+// The logger writes each line with `process.stdout.write` (warnings and errors with
+// `process.stderr.write`), so spying on both streams' `write` captures exactly the lines that
+// would reach CloudWatch. Call it in a beforeEach, before the logger is created, and
+// `vi.restoreAllMocks()` / `vi.unstubAllEnvs()` in an afterEach.
 
 export interface LogOutput {
   /** Everything written, as one string. */
@@ -14,8 +13,6 @@ export interface LogOutput {
 }
 
 export function captureLogOutput(): LogOutput {
-  vi.stubEnv('POWERTOOLS_DEV', undefined);
-  vi.stubEnv('AWS_LAMBDA_LOG_LEVEL', undefined);
   const written: string[] = [];
   const capture = (chunk: unknown): boolean => {
     written.push(String(chunk));

@@ -38,11 +38,9 @@ type Move = typeof scheduleCampaign;
  */
 export function campaignRoutes({
   campaigns,
-  testSends,
   tenants,
 }: {
   campaigns: CampaignDeps;
-  testSends: TestSendDeps;
   tenants: TenantStore;
 }): Route[] {
   const move = (action: string, summary: string, run: Move) =>
@@ -143,6 +141,34 @@ export function campaignRoutes({
         return { status: 204 };
       },
     }),
+    move(
+      'schedule',
+      'Schedules a draft: one schedule per campaign (now: a few seconds ahead; at: once; cron: recurring in its time zone), each fire starting a run.',
+      scheduleCampaign,
+    ),
+    move(
+      'pause',
+      'Pauses a scheduled or running campaign: nothing fires and nothing is sent until it resumes.',
+      pauseCampaign,
+    ),
+    move('resume', 'Resumes a paused campaign into the state it was paused from.', resumeCampaign),
+    move(
+      'cancel',
+      'Cancels a scheduled, running or paused campaign and deletes its schedule.',
+      cancelCampaign,
+    ),
+  ];
+}
+
+/** The test send, served by the `tester` function (resources: httpRoutes). */
+export function testSendRoutes({
+  testSends,
+  tenants,
+}: {
+  testSends: TestSendDeps;
+  tenants: TenantStore;
+}): Route[] {
+  return [
     defineRoute({
       method: 'POST',
       path: '/campaigns/{campaignId}/test-send',
@@ -160,21 +186,5 @@ export function campaignRoutes({
         };
       },
     }),
-    move(
-      'schedule',
-      'Schedules a draft: one schedule per campaign (now: a few seconds ahead; at: once; cron: recurring in its time zone), each fire starting a run.',
-      scheduleCampaign,
-    ),
-    move(
-      'pause',
-      'Pauses a scheduled or running campaign: nothing fires and nothing is sent until it resumes.',
-      pauseCampaign,
-    ),
-    move('resume', 'Resumes a paused campaign into the state it was paused from.', resumeCampaign),
-    move(
-      'cancel',
-      'Cancels a scheduled, running or paused campaign and deletes its schedule.',
-      cancelCampaign,
-    ),
   ];
 }

@@ -16,8 +16,6 @@ import {
 } from '@qunfa/domain';
 import * as z from 'zod';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   ConditionalCheckFailedException,
   DeleteCommand,
   type DocumentClient,
@@ -27,6 +25,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '../wire/dynamodb';
+import { batchGetItems } from './batch-get';
 
 // Layout (docs/data-model.md), members table:
 //   member   pk = <tenant>#M#<shard 00–31>   sk = M#<memberId>
@@ -111,24 +110,13 @@ export class DynamoMemberStore implements MemberStore {
 
   /** Consistent reads: an import batch must see what the previous batch wrote. */
   async getMany(tenantId: string, memberIds: readonly string[]): Promise<Map<string, Member>> {
-    const found = new Map<string, Member>();
-    const unique = [...new Set(memberIds)];
-    await mapWithConcurrency(inChunks(unique, 100), 4, async (chunk) => {
-      let keys: Record<string, unknown>[] | undefined = chunk.map((id) => keyOf(tenantId, id));
-      // BatchGetItem may hand back unprocessed keys under load: ask again until none are left.
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > 0) await delay(Math.min(1_000, 25 * 2 ** attempt));
-        const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.#client.send(
-          new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of Responses?.[this.#tableName] ?? []) {
-          const member = toMember(item);
-          found.set(member.memberId, member);
-        }
-        keys = UnprocessedKeys?.[this.#tableName]?.Keys;
-      }
+    const items = await batchGetItems({
+      client: this.#client,
+      tableName: this.#tableName,
+      keys: [...new Set(memberIds)].map((id) => keyOf(tenantId, id)),
+      consistentRead: true,
     });
-    return found;
+    return new Map(items.map((item) => [String(item.memberId), toMember(item)]));
   }
 
   async put(
@@ -296,6 +284,6 @@ function condition(expectedUpdatedAt: string | null | undefined): {
   };
 }
 
-function delay(ms: number): Promise<void> {
+function _delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

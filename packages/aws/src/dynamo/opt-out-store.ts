@@ -1,9 +1,7 @@
 import type { OptOut, OptOutStore } from '@qunfa/domain';
-import { inChunks, mapWithConcurrency } from '@qunfa/domain';
+import { inChunks } from '@qunfa/domain';
 import * as z from 'zod';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   DeleteCommand,
   type DocumentClient,
   PutCommand,
@@ -11,6 +9,7 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '../wire/dynamodb';
+import { batchGetItems } from './batch-get';
 
 // Layout (docs/data-model.md), suppressions table:
 //   opt-out   pk = <tenant>#OPTOUT#<bucket 00–63, from the phone hash>   sk = <phone hash>
@@ -56,20 +55,13 @@ export class DynamoOptOutStore implements OptOutStore {
   }
 
   async optedOut(tenantId: string, phoneHashes: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    await mapWithConcurrency(inChunks([...new Set(phoneHashes)], 100), 4, async (chunk) => {
-      let keys: Record<string, unknown>[] | undefined = chunk.map((hash) => keyOf(tenantId, hash));
-      while (keys && keys.length > 0) {
-        const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.#client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.#tableName]: { Keys: keys, ProjectionExpression: 'sk' } },
-          }),
-        );
-        for (const item of Responses?.[this.#tableName] ?? []) found.add(z.string().parse(item.sk));
-        keys = UnprocessedKeys?.[this.#tableName]?.Keys;
-      }
+    const items = await batchGetItems({
+      client: this.#client,
+      tableName: this.#tableName,
+      keys: [...new Set(phoneHashes)].map((hash) => keyOf(tenantId, hash)),
+      projection: 'sk',
     });
-    return found;
+    return new Set(items.map((item) => z.string().parse(item.sk)));
   }
 
   async *all(tenantId: string): AsyncIterable<OptOut[]> {

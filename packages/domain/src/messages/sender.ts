@@ -20,7 +20,7 @@ import {
   type SendTries,
 } from '../sending/backoff';
 import { type RateLimitPlan, type RateTake, rateLimitPlan } from '../sending/rate-limit';
-import { forEachConcurrently } from '../shared/concurrency';
+import { coalesced, forEachConcurrently } from '../shared/concurrency';
 import { ConflictError } from '../shared/errors';
 import type { RecordStore } from '../shared/records';
 import { type CompiledTemplate, compileTemplate, renderMessage } from '../templates/compile';
@@ -126,8 +126,15 @@ const settleAll = { settleAll: true } as const;
 // at completion would mend them; not built yet).
 
 /** How the sender takes rate-limit tokens: the plan travels with the take (DynamoRateLimiter). */
+export interface RateTakeInput {
+  readonly account: string;
+  readonly plan: RateLimitPlan;
+  readonly parts: number;
+  readonly now: Date;
+}
+
 export interface SendRateLimiter {
-  take(input: { account: string; plan: RateLimitPlan; parts: number; now: Date }): Promise<RateTake>;
+  take(input: RateTakeInput): Promise<RateTake>;
 }
 
 /**
@@ -295,6 +302,9 @@ class Session implements SendSession {
   >();
   readonly #contents = new Map<string, Promise<SendContent>>();
   readonly #plans = new Map<string, RateLimitPlan>();
+  /** Concurrent last looks of one tenant in one read; concurrent takes of one account in one write. */
+  readonly #optOutLooks = new Map<string, (memberKey: string) => Promise<ReadonlySet<string>>>();
+  readonly #rateTakes = new Map<string, (take: RateTakeInput) => Promise<RateTake>>();
   /** Runs this invocation touched: whether one of their batches was redelivered or a probe. */
   readonly #touched = new Map<string, { run: RunRef; suspect: boolean; probeMemberId: string }>();
 
@@ -420,6 +430,42 @@ class Session implements SendSession {
       'refused' in content ? content : { compiled: content.compiled, values: chosen.values },
     );
   }
+
+  /** Whether `memberKey` is opted out now: read after the ask, concurrent asks in one read. */
+  async optedOut(tenantId: string, memberKey: string): Promise<boolean> {
+    let look = this.#optOutLooks.get(tenantId);
+    if (!look) {
+      look = coalesced((keys: readonly string[]) => this.#deps.optOuts.optedOut(tenantId, keys));
+      this.#optOutLooks.set(tenantId, look);
+    }
+    return (await look(memberKey)).has(memberKey);
+  }
+
+  /**
+   * The rate limiter, with the takes of concurrent members from one account gathered into one
+   * take (at most the plan's smallest shard budget, so it always fits a shard): one write for
+   * a handful of messages. A refused group is refused to each member, who waits and asks again.
+   */
+  readonly rateLimiter: SendRateLimiter = {
+    take: (input) => {
+      let take = this.#rateTakes.get(input.account);
+      if (!take) {
+        const most = Math.max(1, Math.min(maxPartsPerProviderTake, ...input.plan.shardBudgets));
+        take = coalesced(
+          (group: readonly RateTakeInput[]) =>
+            this.#deps.rateLimiter.take({
+              account: input.account,
+              plan: input.plan,
+              parts: group.reduce((sum, { parts }) => sum + parts, 0),
+              now: this.#deps.now(),
+            }),
+          { fits: (group, next) => group.reduce((sum, { parts }) => sum + parts, next.parts) <= most },
+        );
+        this.#rateTakes.set(input.account, take);
+      }
+      return take(input);
+    },
+  };
 
   plan(account: string, partsPerSecond: number, maxPartsPerTake: number): RateLimitPlan {
     const key = `${account}\u0000${partsPerSecond}`;
@@ -561,13 +607,14 @@ class Batch {
       for (const memberId of ids) this.#putBack(memberId, 0, this.#context.tries);
       return;
     }
-    // 1. Where each record stands.
+    // 1. Where each record stands (one strongly consistent read per 100 members).
     const pending: MessageRecord[] = [];
+    const records = await this.#deps.messages.getMany(tenantId, runId, ids);
     await forEachConcurrently(
       ids,
       concurrency,
       async (memberId) => {
-        const record = await this.#deps.messages.get(tenantId, runId, memberId);
+        const record = records.get(memberId);
         const standing = recordStanding({ record, now: this.#deps.now(), leaseMs });
         if (standing.kind === 'pending' && record) pending.push(record);
         else if (standing.kind === 'leased') this.#putBack(memberId, standing.waitMs + 1_000);
@@ -1006,8 +1053,7 @@ class Batch {
     if (current.stopped) return 'cancelled';
     if (current.paused) return 'paused';
     if (campaign.category !== 'marketing') return 'send';
-    const optedOut = await this.#deps.optOuts.optedOut(run.tenantId, [memberKey]);
-    return optedOut.has(memberKey) ? 'opted_out' : 'send';
+    return (await this.#session.optedOut(run.tenantId, memberKey)) ? 'opted_out' : 'send';
   }
 
   /**
@@ -1034,7 +1080,7 @@ class Batch {
     );
     takes.push(...providerRateTakes({ account, plan, parts }));
     return takeRateTokens({
-      limiter: this.#deps.rateLimiter,
+      limiter: this.#session.rateLimiter,
       takes,
       now: this.#deps.now,
       sleep: this.#deps.sleep,

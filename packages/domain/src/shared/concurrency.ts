@@ -51,3 +51,33 @@ export async function mapWithConcurrency<T, R>(
   });
   return results;
 }
+
+/**
+ * One call for many concurrent requests: requests made while a call is in flight wait and go
+ * together in the next one (as many as `fits` lets into one call; the rest in the calls after).
+ * Every answer comes from a call that began after its request was made, so a coalesced look
+ * is as fresh as a lone one, at a fraction of the calls. Calls run one at a time.
+ */
+export function coalesced<Request, Answer>(
+  call: (requests: readonly Request[]) => Promise<Answer>,
+  { fits = () => true }: { fits?: (group: readonly Request[], next: Request) => boolean } = {},
+): (request: Request) => Promise<Answer> {
+  let open: { requests: Request[]; answer: Promise<Answer> } | undefined;
+  let previous: Promise<unknown> = Promise.resolve();
+  return (request) => {
+    if (!open || !fits(open.requests, request)) {
+      const group: { requests: Request[]; answer: Promise<Answer> } = {
+        requests: [],
+        answer: previous.then(() => {
+          // From here on the group is closed: later requests form the next one.
+          if (open === group) open = undefined;
+          return call(group.requests);
+        }),
+      };
+      previous = group.answer.catch(() => undefined);
+      open = group;
+    }
+    open.requests.push(request);
+    return open.answer;
+  };
+}
