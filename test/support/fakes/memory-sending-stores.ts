@@ -233,7 +233,11 @@ type Answer = Exclude<SmsSendOutcome, { outcome: 'accepted' }>['outcome'];
  */
 export class RecordingProvider implements SenderProvider {
   readonly id: SmsProviderId;
-  readonly capabilities = { content: ['text'] as const, countingRule: 'standard' as const };
+  readonly capabilities = {
+    content: ['text'] as const,
+    countingRule: 'standard' as const,
+    echoesReference: true,
+  };
   readonly accepted: OutgoingSms[] = [];
   readonly answers = new Map<string, { outcome: Answer; code: string }>();
   /** Parts the provider says it billed, when it says (else the sender's own count stands). */

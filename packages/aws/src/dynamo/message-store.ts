@@ -123,7 +123,14 @@ export class DynamoMessageStore implements MessageStore {
     tenantId: string,
     runId: string,
     memberId: string,
-    { event, token, claimedBefore, now, set = {} }: Parameters<MessageStore['move']>[3],
+    {
+      event,
+      token,
+      claimedBefore,
+      now,
+      set = {},
+      findByProviderMessageId = true,
+    }: Parameters<MessageStore['move']>[3],
   ): Promise<MoveResult> {
     const { from, to } = eventMove(event);
     const at = now.toISOString();
@@ -155,7 +162,7 @@ export class DynamoMessageStore implements MessageStore {
       values[`:${field}`] = value;
       assignments.push(`#${field} = :${field}`);
     }
-    if (set.providerMessageId !== undefined) {
+    if (set.providerMessageId !== undefined && findByProviderMessageId) {
       assignments.push('gsi1pk = :pmid', 'gsi1sk = :runMember');
       values[':pmid'] = `${tenantId}#PMID#${set.providerMessageId}`;
       values[':runMember'] = `${runId}#${memberId}`;

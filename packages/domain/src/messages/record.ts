@@ -175,6 +175,12 @@ export interface MessageStore {
       claimedBefore?: Date;
       now: Date;
       set?: Partial<Pick<MessageRecord, 'reason' | 'providerMessageId' | 'parts' | 'costMicros'>>;
+      /**
+       * Whether receipts will look the record up by `set.providerMessageId` (an index entry,
+       * one more write unit): only for providers whose receipts do not echo our reference.
+       * Default true.
+       */
+      findByProviderMessageId?: boolean;
     },
   ): Promise<MoveResult>;
   /** Every record of a run, in pages (reports and completion checks). */

@@ -77,6 +77,8 @@ export interface SenderProvider {
   readonly capabilities: {
     readonly content: readonly ('text' | 'template')[];
     readonly countingRule: CountingRule;
+    /** Whether its receipts carry our reference (else they are matched by its message id). */
+    readonly echoesReference: boolean;
   };
   /** One outcome per message, in order; never throws for what the provider or network did. */
   send(batch: readonly OutgoingSms[]): Promise<readonly SmsSendOutcome[]>;

@@ -719,16 +719,18 @@ class Batch {
         ).catch(() => undefined);
         throw error;
       }
+      // 7. Rate tokens, a take for a handful of messages (about ten parts) rather than one per
+      // message, each handful sent once its tokens are granted: sends keep to the limiter's
+      // pace, and never more than `concurrency` are in flight.
       await forEachConcurrently(
-        prepared,
+        prepared.filter((_, i) => !fits[i]),
         concurrency,
-        (ready, i) =>
-          this.#guarded(ready.claim, ready.state, async () => {
-            if (fits[i]) await this.#dispatch(ready);
-            else await this.#suppress(ready.claim, 'over_budget');
-          }),
+        async (ready) => {
+          await this.#guarded(ready.claim, ready.state, () => this.#suppress(ready.claim, 'over_budget'));
+        },
         settleAll,
       );
+      await this.#dispatchPaced(prepared.filter((_, i) => fits[i]));
     } finally {
       await this.#settleBudget();
     }
@@ -780,6 +782,8 @@ class Batch {
         token: claim.token,
         now: this.#deps.now(),
         set,
+        // A provider that echoes our reference in its receipts needs no index by its own id.
+        findByProviderMessageId: !this.#context.provider?.capabilities.echoesReference,
       },
     );
     if (!result.moved) {
@@ -926,7 +930,44 @@ class Batch {
     return { claim, state, member, memberKey, sms, parts };
   }
 
-  /** Steps 7 to 9 for one member whose message fits the budget. */
+  /** Step 7 for the members that fit the budget, then 8 and 9 for each as its tokens come. */
+  async #dispatchPaced(fitting: readonly Prepared[]): Promise<void> {
+    const provider = this.#context.provider;
+    const { concurrency } = this.#session.settings;
+    const inFlight = new Set<Promise<void>>();
+    const errors: unknown[] = [];
+    const start = (ready: Prepared, work: () => Promise<void>): void => {
+      const running: Promise<void> = this.#guarded(ready.claim, ready.state, work)
+        .catch((error: unknown) => {
+          errors.push(error);
+        })
+        .finally(() => inFlight.delete(running));
+      inFlight.add(running);
+    };
+    for (const group of handfuls(fitting)) {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      const tokens: RateTokens = provider
+        ? await this.#takeTokens(
+            provider,
+            group.map(({ parts }) => parts),
+          ).catch((error: unknown) => {
+            errors.push(error);
+            return { granted: false, retryAfterMs: 1_000 } as const;
+          })
+        : { granted: true };
+      for (const ready of group) {
+        start(ready, async () => {
+          if (tokens.granted) return this.#dispatch(ready);
+          await this.#release(ready.claim, ready.state);
+          this.#putBack(ready.claim.record.memberId, tokens.retryAfterMs, this.#context.tries);
+        });
+      }
+    }
+    await Promise.all(inFlight);
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** Steps 8 and 9 for one member whose message fits the budget, its first tokens taken. */
   async #dispatch({ claim, state, member, memberKey, sms, parts: measured }: Prepared): Promise<void> {
     const { tenant, campaign, run } = this.#context;
     const { record } = claim;
@@ -955,8 +996,10 @@ class Batch {
     state.cap = cap.token;
 
     let tries: SendTries = this.#context.tries ?? { attempts: 0, throttles: 0 };
-    for (;;) {
-      const tokens = await this.#takeTokens(provider, measured);
+    for (let attempt = 0; ; attempt++) {
+      // The first attempt's tokens were taken for the whole batch; a retry takes its own.
+      const tokens: RateTokens =
+        attempt === 0 ? { granted: true } : await this.#takeTokens(provider, [measured]);
       if (!tokens.granted) {
         await this.#release(claim, state);
         this.#putBack(record.memberId, tokens.retryAfterMs, tries);
@@ -1057,20 +1100,18 @@ class Batch {
   }
 
   /**
-   * Rate-limit tokens for one message: one from the campaign's throttle (messages per
-   * second), then its parts from the provider account (in takes of at most 10 parts). A
+   * Rate-limit tokens for messages of `parts` each: one per message from the campaign's
+   * throttle (messages per second), then their parts from the provider account, gathered into
+   * takes as large as the plans allow (one write for about ten parts, not one per message). A
    * refusal is waited out while the invocation has time.
    */
-  #takeTokens(provider: SenderProvider, parts: number): Promise<RateTokens> {
+  #takeTokens(provider: SenderProvider, parts: readonly number[]): Promise<RateTokens> {
     const { tenant, campaign, run } = this.#context;
     const takes: RateTakeRequest[] = [];
     if (campaign.throttle) {
       const account = `${run.tenantId}#campaign#${run.campaignId}`;
-      takes.push({
-        account,
-        plan: this.#session.plan(account, campaign.throttle.messagesPerSecond, 1),
-        parts: 1,
-      });
+      const plan = this.#session.plan(account, campaign.throttle.messagesPerSecond, 1);
+      takes.push(...gatheredTakes({ account, plan, parts: parts.map(() => 1), most: 1 }));
     }
     const account = providerAccount({ tenantId: tenant.tenantId, provider: provider.id });
     const plan = this.#session.plan(
@@ -1078,7 +1119,7 @@ class Batch {
       this.#session.settings.providerPartsPerSecond[provider.id],
       maxPartsPerProviderTake,
     );
-    takes.push(...providerRateTakes({ account, plan, parts }));
+    takes.push(...gatheredTakes({ account, plan, parts, most: maxPartsPerProviderTake }));
     return takeRateTokens({
       limiter: this.#session.rateLimiter,
       takes,
@@ -1097,6 +1138,53 @@ function newMemberState(): MemberState {
 
 /** The most parts one take from a provider account asks for (the longest SMS is 10 parts). */
 export const maxPartsPerProviderTake = 10;
+
+/** Consecutive handfuls of messages of at most `maxPartsPerProviderTake` parts (one take each). */
+function handfuls<T extends { readonly parts: number }>(messages: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  let open: T[] = [];
+  let parts = 0;
+  for (const message of messages) {
+    if (open.length > 0 && parts + message.parts > maxPartsPerProviderTake) {
+      groups.push(open);
+      open = [];
+      parts = 0;
+    }
+    open.push(message);
+    parts += message.parts;
+  }
+  if (open.length > 0) groups.push(open);
+  return groups;
+}
+
+/**
+ * Takes for messages of `parts` each from one account, each as large as the plan lets one
+ * take be (its smallest shard budget, at least `most`), none splitting a message.
+ */
+function gatheredTakes({
+  account,
+  plan,
+  parts,
+  most,
+}: {
+  account: string;
+  plan: RateLimitPlan;
+  parts: readonly number[];
+  most: number;
+}): RateTakeRequest[] {
+  const limit = Math.max(most, Math.min(...plan.shardBudgets));
+  const takes: RateTakeRequest[] = [];
+  let open = 0;
+  for (const n of parts) {
+    if (open > 0 && open + n > limit) {
+      takes.push({ account, plan, parts: open });
+      open = 0;
+    }
+    open += n;
+  }
+  if (open > 0) takes.push({ account, plan, parts: open });
+  return takes;
+}
 
 /** The rate-limit account of a tenant's provider: shared by every sender of that account. */
 export function providerAccount({
