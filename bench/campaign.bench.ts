@@ -9,8 +9,9 @@ import {
   observeAwsCalls,
   PutCommand,
 } from '@qunfa/aws';
-import { inChunks, type Member, mapWithConcurrency } from '@qunfa/domain';
+import { defaultSenderSettings, inChunks, type Member, mapWithConcurrency } from '@qunfa/domain';
 import { type PollerStats, startLocalStack } from '@qunfa/local';
+import { functions } from '@qunfa/resources';
 import { type BenchResult, round1 } from './support';
 
 // A campaign to BENCH_CAMPAIGN_MEMBERS (100,000) members on the local stack, end to end:
@@ -23,6 +24,9 @@ import { type BenchResult, round1 } from './support';
 
 const members = Number(process.env.BENCH_CAMPAIGN_MEMBERS ?? 100_000);
 const readOperations = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+
+/** Typical AWS latencies (ms) for the Lambda duration model (docs/cost.md). */
+export const latencyMs = { dynamodb: 6, sqs: 12, provider: 150 } as const;
 
 /** AWS list prices, us-east-1, November 2026 (docs/cost.md gives the sources). */
 export const prices = {
@@ -44,6 +48,8 @@ interface Meter {
   sqsRequests: number;
   dynamoRequests: number;
   unitsMissing: number;
+  /** Reads of absent items: DynamoDB charges them (0.5 or 1 unit), DynamoDB Local reports 0. */
+  absentReadUnits: number;
 }
 
 function meter(): { meter: Meter; stop: () => void } {
@@ -55,6 +61,7 @@ function meter(): { meter: Meter; stop: () => void } {
     sqsRequests: 0,
     dynamoRequests: 0,
     unitsMissing: 0,
+    absentReadUnits: 0,
   };
   const observe = (call: ObservedCall): void => {
     const key = `${call.service}.${call.operation}`;
@@ -73,8 +80,25 @@ function meter(): { meter: Meter; stop: () => void } {
       const unitKey = `${call.operation} ${table}`;
       m.units.set(unitKey, (m.units.get(unitKey) ?? 0) + n);
     }
+    m.absentReadUnits += absentReadUnits(call);
   };
   return { meter: m, stop: observeAwsCalls(observe, { returnConsumedCapacity: true }) };
+}
+
+/** What DynamoDB charges for the keys of a BatchGetItem that found no item. */
+function absentReadUnits(call: ObservedCall): number {
+  // DynamoDB Local already reports a GetItem that found nothing; a BatchGetItem's absent keys it does not.
+  if (!call.body || !call.output || call.operation !== 'BatchGetItem') return 0;
+  const request = JSON.parse(call.body) as {
+    RequestItems?: Record<string, { Keys: unknown[]; ConsistentRead?: boolean }>;
+  };
+  const answer = JSON.parse(call.output.text) as { Responses?: Record<string, unknown[]> };
+  let units = 0;
+  for (const [table, { Keys, ConsistentRead }] of Object.entries(request.RequestItems ?? {})) {
+    const absent = Keys.length - (answer.Responses?.[table]?.length ?? 0);
+    units += absent * (ConsistentRead ? 1 : 0.5);
+  }
+  return units;
 }
 
 /** The units an answer says it consumed, by table (the stage prefix dropped). */
@@ -266,13 +290,12 @@ export async function campaign(): Promise<BenchResult> {
 
     const invocations = after.invocations - before.invocations;
     const handlerMs = after.handlerMs - before.handlerMs;
-    const gbSeconds = after.gbSeconds - before.gbSeconds;
     // The event source mappings' own SQS calls: a ReceiveMessage per batch and a
     // DeleteMessageBatch per batch handled (idle long polls are a fixed cost, not per message).
     const esmSqsRequests = 2 * invocations;
     const perMessage = (value: number) => value / Math.max(1, sent);
     const writeUnitsPerMessage = perMessage(counts.writeUnits);
-    const readUnitsPerMessage = perMessage(counts.readUnits);
+    const readUnitsPerMessage = perMessage(counts.readUnits + counts.absentReadUnits);
     const sqsRequestsPerMessage = perMessage(counts.sqsRequests + esmSqsRequests);
     const handlerMsPer1000 = perMessage(handlerMs) * 1000;
     const writeRequestsPerMessage = perMessage(
@@ -281,13 +304,28 @@ export async function campaign(): Promise<BenchResult> {
         .reduce((sum, [, n]) => sum + n, 0),
     );
     const messagesPerSec = sent / seconds;
-    const usdPerMillion =
-      1e6 *
-      (writeUnitsPerMessage * prices.dynamoWriteUnit +
-        readUnitsPerMessage * prices.dynamoReadUnit +
-        sqsRequestsPerMessage * prices.sqsRequest +
-        perMessage(invocations) * prices.lambdaRequest +
-        perMessage(gbSeconds) * prices.lambdaGbSecond);
+    // Lambda's billed duration cannot be read off the local stack, where one DynamoDB Local
+    // on two shared cores answers 10–100× slower than DynamoDB: it is modeled from the counted
+    // calls at AWS's typical latencies, each member's calls in sequence, `senderConcurrency`
+    // members at a time (docs/cost.md), plus a millisecond of CPU per message.
+    const modeledMsPerMessage =
+      (perMessage(counts.dynamoRequests) * latencyMs.dynamodb +
+        perMessage(counts.sqsRequests) * latencyMs.sqs +
+        perMessage(simulated.total) * latencyMs.provider) /
+        defaultSenderSettings.concurrency +
+      1;
+    const lambdaGbSecondsPerMessage = (modeledMsPerMessage / 1000) * (functions.sender.memoryMb / 1024);
+    const usd = {
+      dynamoWrites: writeUnitsPerMessage * prices.dynamoWriteUnit,
+      dynamoReads: readUnitsPerMessage * prices.dynamoReadUnit,
+      sqs: sqsRequestsPerMessage * prices.sqsRequest,
+      lambda:
+        perMessage(invocations) * prices.lambdaRequest + lambdaGbSecondsPerMessage * prices.lambdaGbSecond,
+      // One schedule and a handful of API calls per campaign, spread over its messages.
+      fixed: (2 * prices.schedulerInvocation + 20 * prices.apiRequest) / Math.max(1, sent),
+    };
+    const usdPerMillion = 1e6 * Object.values(usd).reduce((sum, value) => sum + value, 0);
+    console.table(Object.entries(usd).map(([item, value]) => ({ item, usdPerMillion: round3(value * 1e6) })));
 
     console.table(
       [...counts.requests]
@@ -313,6 +351,7 @@ export async function campaign(): Promise<BenchResult> {
         readUnitsPerMessage: round3(readUnitsPerMessage),
         sqsRequestsPerMessage: round3(sqsRequestsPerMessage),
         handlerMsPer1000: round1(handlerMsPer1000),
+        modeledLambdaMsPerMessage: round3(modeledMsPerMessage),
         rawWritesPerSec: round1(ceiling),
         ratioToRawWrite: round3((messagesPerSec * writeRequestsPerMessage) / ceiling),
         usdPerMillion: round3(usdPerMillion),
@@ -327,22 +366,12 @@ export async function campaign(): Promise<BenchResult> {
   }
 }
 
-/** Invocations, handler time and Lambda GB-seconds (each at its function's memory) so far. */
-function pollerTotals(stats: readonly PollerStats[]): {
-  invocations: number;
-  handlerMs: number;
-  gbSeconds: number;
-} {
-  let invocations = 0;
-  let handlerMs = 0;
-  let gbSeconds = 0;
-  for (const poller of stats) {
-    const memoryGb = poller.memoryMb / 1024;
-    invocations += poller.invocations;
-    handlerMs += poller.handlerMs;
-    gbSeconds += (poller.handlerMs / 1000) * memoryGb;
-  }
-  return { invocations, handlerMs, gbSeconds };
+/** Invocations and handler time so far, over every poller. */
+function pollerTotals(stats: readonly PollerStats[]): { invocations: number; handlerMs: number } {
+  return {
+    invocations: stats.reduce((sum, poller) => sum + poller.invocations, 0),
+    handlerMs: stats.reduce((sum, poller) => sum + poller.handlerMs, 0),
+  };
 }
 
 const round3 = (value: number): number => Math.round(value * 1000) / 1000;

@@ -161,25 +161,6 @@ describe('compliance while campaigns send', () => {
       // Assess: every phone received exactly the cap, one message; for each member one
       // campaign's record is sent and the other's suppressed as capped.
       const received = await receivedBy(members.map((member) => member.phone));
-      for (const run of runs) {
-        const recs = await runRecords(env, run?.runId ?? '');
-        const tally: Record<string, number> = {};
-        for (const r of recs.values())
-          tally[`${r.state}:${r.reason ?? ''}`] = (tally[`${r.state}:${r.reason ?? ''}`] ?? 0) + 1;
-        console.log(
-          'DEBUG',
-          JSON.stringify({
-            state: run?.state,
-            targeted: run?.targeted,
-            sent: run?.sent,
-            supp: run?.suppressed,
-            remaining: run?.remaining,
-            failed: run?.failed,
-            unknown: run?.unknown,
-          }),
-          JSON.stringify(tally),
-        );
-      }
       expect([...received.values()].filter((count) => count !== 1)).toEqual([]);
       for (const run of runs) {
         expect(run?.state).toBe('completed');

@@ -147,7 +147,11 @@ export async function pollUntil<T>(
   return value;
 }
 
-/** Waits for the campaign's latest run to reach one of `states` (default: completed). */
+/**
+ * Waits for the campaign's latest run to reach one of `states` (default: completed) with its
+ * counts adding up to its audience. A run ends when its records are settled; the counts of
+ * the last invocations may be added a moment after, as each invocation ends.
+ */
 export async function waitForRun(
   env: TestStack,
   campaignId: string,
@@ -155,7 +159,10 @@ export async function waitForRun(
 ): Promise<RunProgress | undefined> {
   const { run } = await pollUntil(
     () => campaignProgress(env, campaignId),
-    ({ run: current }) => current !== undefined && states.includes(current.state),
+    ({ run: current }) =>
+      current !== undefined &&
+      states.includes(current.state) &&
+      current.suppressed.total + current.sent + current.failed + current.unknown === current.targeted,
     timeoutMs === undefined ? {} : { timeoutMs },
   );
   return run;

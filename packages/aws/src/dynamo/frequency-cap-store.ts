@@ -113,8 +113,15 @@ export class DynamoFrequencyCapStore implements FrequencyCapStore {
     const key = keyOf(tenantId, memberKey);
     const token: FrequencyCapToken = { tenantId, memberKey, claimId };
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const current = await this.#read(key);
-      const decision = decideCapClaim({ sends: current?.sends ?? [], claimId, now, rules: caps, day });
+      // The first read is eventually consistent (half the read cost): the versioned write
+      // below refuses a grant decided on a stale item. What is decided without a write (a
+      // refusal, or a hold this claim already has) is never decided on one: read again.
+      let current = await this.#read(key, { consistent: attempt > 1 });
+      let decision = decideCapClaim({ sends: current?.sends ?? [], claimId, now, rules: caps, day });
+      if (attempt === 1 && (!decision.granted || decision.held)) {
+        current = await this.#read(key, { consistent: true });
+        decision = decideCapClaim({ sends: current?.sends ?? [], claimId, now, rules: caps, day });
+      }
       if (!decision.granted) {
         return {
           granted: false,
@@ -134,7 +141,7 @@ export class DynamoFrequencyCapStore implements FrequencyCapStore {
   async release({ tenantId, memberKey, claimId }: FrequencyCapToken): Promise<void> {
     const key = keyOf(tenantId, memberKey);
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const current = await this.#read(key);
+      const current = await this.#read(key, { consistent: true });
       if (!current?.sends.some((send) => send.claimId === claimId)) return;
       try {
         await this.#client.send(
@@ -161,9 +168,12 @@ export class DynamoFrequencyCapStore implements FrequencyCapStore {
     );
   }
 
-  async #read(key: { pk: string; sk: string }): Promise<StoredCaps | undefined> {
+  async #read(
+    key: { pk: string; sk: string },
+    { consistent }: { consistent: boolean },
+  ): Promise<StoredCaps | undefined> {
     const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.#tableName, Key: key, ConsistentRead: true }),
+      new GetCommand({ TableName: this.#tableName, Key: key, ConsistentRead: consistent }),
     );
     return Item ? storedCaps.parse(Item) : undefined;
   }

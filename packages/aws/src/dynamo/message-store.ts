@@ -177,13 +177,15 @@ export class DynamoMessageStore implements MessageStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
+          // A refused move answers the record as it stands, at no read cost.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { moved: true, record: toRecord(Attributes ?? {}) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         // Someone else moved it first (or it never existed): say where it stands now.
-        const current = await this.get(tenantId, runId, memberId);
+        const current = error.Item ? toRecord(error.Item) : await this.get(tenantId, runId, memberId);
         return current ? { moved: false, current } : { moved: false };
       }
       throw error;

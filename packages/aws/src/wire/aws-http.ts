@@ -37,6 +37,8 @@ export interface ObservedCall {
   readonly service: string;
   readonly operation: string;
   readonly attempts: number;
+  /** What was asked (the body as sent). */
+  readonly body?: string | undefined;
   /** The answer, when the call succeeded. */
   readonly output?: { readonly status: number; readonly text: string };
 }
@@ -183,11 +185,17 @@ export function createAwsHttp(options: AwsHttpOptions): AwsHttp {
     for (let attempt = 1; ; attempt++) {
       try {
         const answer = await once(request);
-        report({ service, operation: request.operation, attempts: attempt, output: answer });
+        report({
+          service,
+          operation: request.operation,
+          attempts: attempt,
+          body: request.body,
+          output: answer,
+        });
         return answer;
       } catch (error) {
         if (attempt >= maxAttempts || !isRetryable(error)) {
-          report({ service, operation: request.operation, attempts: attempt });
+          report({ service, operation: request.operation, attempts: attempt, body: request.body });
           throw error;
         }
         await sleep(backoffMs(attempt, error));

@@ -607,60 +607,42 @@ class Batch {
       for (const memberId of ids) this.#putBack(memberId, 0, this.#context.tries);
       return;
     }
-    // 1. Where each record stands (one strongly consistent read per 100 members).
-    const pending: MessageRecord[] = [];
-    const records = await this.#deps.messages.getMany(tenantId, runId, ids);
-    await forEachConcurrently(
-      ids,
-      concurrency,
-      async (memberId) => {
-        const record = records.get(memberId);
-        const standing = recordStanding({ record, now: this.#deps.now(), leaseMs });
-        if (standing.kind === 'pending' && record) pending.push(record);
-        else if (standing.kind === 'leased') this.#putBack(memberId, standing.waitMs + 1_000);
-        else if (standing.kind === 'lease_expired' && record) await this.#giveUpLostClaim(record);
-        else this.#note(standing.kind);
-      },
-      settleAll,
-    );
-    if (pending.length === 0) return;
-
-    // 3. Quiet hours with `hold`: back on the queue without a claim (no write at all).
-    const members = await this.#deps.members.getMany(
-      tenantId,
-      pending.map((record) => record.memberId),
-    );
-    const toClaim = pending.filter((record) => {
-      const member = members.get(record.memberId);
+    // 1. Quiet hours with `hold`: back on the queue without a claim (no write at all).
+    const members = await this.#deps.members.getMany(tenantId, ids);
+    const toClaim = ids.filter((memberId) => {
+      const member = members.get(memberId);
       if (this.#context.stopped || !member) return true;
       const window = this.#window(member);
       if (window.kind !== 'hold') return true;
       const jitter = Math.floor(this.#deps.random() * this.#session.settings.holdJitterMs);
-      this.#putBack(record.memberId, window.opensAt.getTime() - this.#deps.now().getTime() + jitter);
+      this.#putBack(memberId, window.opensAt.getTime() - this.#deps.now().getTime() + jitter);
       this.#note('held');
       return false;
     });
 
-    // 4. The claims.
+    // 2. The claims, straight away: a record that is not pending refuses its claim and says
+    // where it stands (no read first, so the common case costs one write and no read).
     const claimed: Claimed[] = [];
     await forEachConcurrently(
       toClaim,
       concurrency,
-      async (record) => {
+      async (memberId) => {
         const token = this.#deps.newToken();
-        const result = await this.#deps.messages.claim(tenantId, runId, record.memberId, {
+        const result = await this.#deps.messages.claim(tenantId, runId, memberId, {
           token,
           now: this.#deps.now(),
         });
         if (result.moved) {
-          claimed.push({ record: result.record, token, member: members.get(record.memberId) });
+          claimed.push({ record: result.record, token, member: members.get(memberId) });
           return;
         }
-        // Another sender got there first: leave it to them, and look again if they die.
+        // Another sender has it: leave it to them, and look again if they die.
         const standing = recordStanding({ record: result.current, now: this.#deps.now(), leaseMs });
-        if (standing.kind === 'leased') this.#putBack(record.memberId, standing.waitMs + 1_000);
-        else if (standing.kind === 'pending') this.#putBack(record.memberId, 0);
-        else this.#note('settled');
+        if (standing.kind === 'leased') this.#putBack(memberId, standing.waitMs + 1_000);
+        else if (standing.kind === 'pending') this.#putBack(memberId, 0);
+        else if (standing.kind === 'lease_expired' && result.current)
+          await this.#giveUpLostClaim(result.current);
+        else this.#note(standing.kind);
       },
       settleAll,
     );
