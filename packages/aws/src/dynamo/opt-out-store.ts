@@ -54,10 +54,15 @@ export class DynamoOptOutStore implements OptOutStore {
     );
   }
 
-  async optedOut(tenantId: string, phoneHashes: readonly string[]): Promise<Set<string>> {
+  async optedOut(
+    tenantId: string,
+    phoneHashes: readonly string[],
+    { consistent = false }: { readonly consistent?: boolean } = {},
+  ): Promise<Set<string>> {
     const items = await batchGetItems({
       client: this.#client,
       tableName: this.#tableName,
+      consistentRead: consistent,
       keys: [...new Set(phoneHashes)].map((hash) => keyOf(tenantId, hash)),
       projection: 'sk',
     });

@@ -54,7 +54,12 @@ export interface OptOutStore {
   add(tenantId: string, optOut: OptOut): Promise<void>;
   remove(tenantId: string, phoneHash: string): Promise<void>;
   /** The hashes among `phoneHashes` that are opted out. */
-  optedOut(tenantId: string, phoneHashes: readonly string[]): Promise<Set<string>>;
+  /** Which of these numbers are opted out; `consistent` reads what was written a moment ago. */
+  optedOut(
+    tenantId: string,
+    phoneHashes: readonly string[],
+    options?: { readonly consistent?: boolean },
+  ): Promise<Set<string>>;
   /** Every opt-out of the tenant (the segmenter loads them once per run). */
   all(tenantId: string): AsyncIterable<OptOut[]>;
   /** Drops the number in clear, keeping the hash (member erasure). */

@@ -175,7 +175,7 @@ export interface SenderSettings {
 
 export const defaultSenderSettings: SenderSettings = {
   leaseMs: 360_000,
-  concurrency: 10,
+  concurrency: 25,
   retryPolicy: defaultSendRetryPolicy,
   providerPartsPerSecond: defaultProviderPartsPerSecond,
   pausedRecheckMs: 60_000,
@@ -435,7 +435,9 @@ class Session implements SendSession {
   async optedOut(tenantId: string, memberKey: string): Promise<boolean> {
     let look = this.#optOutLooks.get(tenantId);
     if (!look) {
-      look = coalesced((keys: readonly string[]) => this.#deps.optOuts.optedOut(tenantId, keys));
+      look = coalesced((keys: readonly string[]) =>
+        this.#deps.optOuts.optedOut(tenantId, keys, { consistent: true }),
+      );
       this.#optOutLooks.set(tenantId, look);
     }
     return (await look(memberKey)).has(memberKey);
@@ -647,28 +649,9 @@ class Batch {
       settleAll,
     );
 
-    // 5. Opt-outs are read after the claims: what counts is the list at claim time.
-    let optedOut: ReadonlySet<string> = new Set<string>();
-    try {
-      if (this.#context.campaign.category === 'marketing' && !this.#context.stopped && claimed.length > 0) {
-        optedOut = await this.#deps.optOuts.optedOut(
-          tenantId,
-          claimed.flatMap(({ member }) => (member ? [phoneHash({ tenantId, phone: member.phone })] : [])),
-        );
-      }
-    } catch (error) {
-      // Nothing was sent: give every claim back, so the redelivered batch sends them.
-      await forEachConcurrently(
-        claimed,
-        concurrency,
-        (claim) => this.#release(claim, newMemberState()),
-        settleAll,
-      ).catch(() => undefined);
-      throw error;
-    }
-
-    // The rest of 5: what each claim comes to before anything is spent on it. A member whose
-    // preparation throws is released (by #guarded); the others go on, the error thrown at the end.
+    // 3. What each claim comes to before anything is spent on it. A member whose preparation
+    // throws is released (by #guarded); the others go on, the error thrown at the end. Opt-outs
+    // are not read here: the last look reads them, strongly consistent, just before each send.
     const prepared: Prepared[] = [];
     let failure: { error: unknown } | undefined;
     try {
@@ -677,7 +660,7 @@ class Batch {
         concurrency,
         async (claim) => {
           const state = newMemberState();
-          const ready = await this.#guarded(claim, state, () => this.#prepare(claim, optedOut, state));
+          const ready = await this.#guarded(claim, state, () => this.#prepare(claim, state));
           if (ready) prepared.push(ready);
         },
         settleAll,
@@ -701,7 +684,7 @@ class Batch {
         ).catch(() => undefined);
         throw error;
       }
-      // 7. Rate tokens, a take for a handful of messages (about ten parts) rather than one per
+      // 7. Rate tokens, a take for a handful of messages (up to twenty parts) rather than one per
       // message, each handful sent once its tokens are granted: sends keep to the limiter's
       // pace, and never more than `concurrency` are in flight.
       await forEachConcurrently(
@@ -842,12 +825,8 @@ class Batch {
     await this.#deps.budget.adjust(tenantId, campaignId, runId, by);
   }
 
-  /** Step 5 for one claimed member: its message rendered and measured, or the member settled. */
-  async #prepare(
-    claim: Claimed,
-    optedOut: ReadonlySet<string>,
-    state: MemberState,
-  ): Promise<Prepared | undefined> {
+  /** Step 3 for one claimed member: its message rendered and measured, or the member settled. */
+  async #prepare(claim: Claimed, state: MemberState): Promise<Prepared | undefined> {
     const { campaign, run } = this.#context;
     const { member, record } = claim;
     if (this.#context.stopped) {
@@ -859,11 +838,8 @@ class Batch {
       return undefined;
     }
     const memberKey = phoneHash({ tenantId: run.tenantId, phone: member.phone });
-    const reason = suppressionReason({
-      member,
-      category: campaign.category,
-      optedOut: optedOut.has(memberKey),
-    });
+    // Consent and the number's state; the opt-out list is the last look's (step 8).
+    const reason = suppressionReason({ member, category: campaign.category, optedOut: false });
     if (reason) {
       await this.#suppress(claim, reason);
       return;
@@ -1121,13 +1097,16 @@ function newMemberState(): MemberState {
 /** The most parts one take from a provider account asks for (the longest SMS is 10 parts). */
 export const maxPartsPerProviderTake = 10;
 
-/** Consecutive handfuls of messages of at most `maxPartsPerProviderTake` parts (one take each). */
+/** Parts in one handful of messages: one or two takes, as the provider account's plan allows. */
+const handfulParts = 20;
+
+/** Consecutive handfuls of messages of at most `handfulParts` parts (a longer message alone). */
 function handfuls<T extends { readonly parts: number }>(messages: readonly T[]): T[][] {
   const groups: T[][] = [];
   let open: T[] = [];
   let parts = 0;
   for (const message of messages) {
-    if (open.length > 0 && parts + message.parts > maxPartsPerProviderTake) {
+    if (open.length > 0 && parts + message.parts > handfulParts) {
       groups.push(open);
       open = [];
       parts = 0;
