@@ -166,6 +166,8 @@ export async function campaign(): Promise<BenchResult> {
     dataDir,
     ports: { api: 0, dynamodb: 0, sqs: 0, scheduler: 0, simulator: 0 },
     logLevel: 'ERROR',
+    // DynamoDB Local in memory: the figures are the pipeline's, not SQLite's on this disk.
+    persist: false,
     simulator: { seed: 11, receipts: { enabled: false }, rateLimit: { partsPerSecond: 100_000 } },
   });
   try {

@@ -109,12 +109,16 @@ export class DynamoMemberStore implements MemberStore {
   }
 
   /** Consistent reads: an import batch must see what the previous batch wrote. */
-  async getMany(tenantId: string, memberIds: readonly string[]): Promise<Map<string, Member>> {
+  async getMany(
+    tenantId: string,
+    memberIds: readonly string[],
+    { consistent = true }: { readonly consistent?: boolean } = {},
+  ): Promise<Map<string, Member>> {
     const items = await batchGetItems({
       client: this.#client,
       tableName: this.#tableName,
       keys: [...new Set(memberIds)].map((id) => keyOf(tenantId, id)),
-      consistentRead: true,
+      consistentRead: consistent,
     });
     return new Map(items.map((item) => [String(item.memberId), toMember(item)]));
   }

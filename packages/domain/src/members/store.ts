@@ -9,8 +9,15 @@ export interface MemberPage {
 /** Persistence of members, one tenant at a time; DynamoDB on AWS and on the local stack. */
 export interface MemberStore {
   get(tenantId: string, memberId: string): Promise<Member | undefined>;
-  /** Members by id, for import batches (absent ids are simply missing from the map). */
-  getMany(tenantId: string, memberIds: readonly string[]): Promise<Map<string, Member>>;
+  /**
+   * Members by id (absent ids are simply missing from the map). Strongly consistent unless
+   * `consistent: false`: half the read cost, for a reader that may see a change a second late.
+   */
+  getMany(
+    tenantId: string,
+    memberIds: readonly string[],
+    options?: { readonly consistent?: boolean },
+  ): Promise<Map<string, Member>>;
   /**
    * Writes members. With `expectedUpdatedAt` (undefined: must not exist yet) a write that
    * would overwrite a concurrent change fails with ConflictError instead.

@@ -610,7 +610,10 @@ class Batch {
       return;
     }
     // 1. Quiet hours with `hold`: back on the queue without a claim (no write at all).
-    const members = await this.#deps.members.getMany(tenantId, ids);
+    // Eventually consistent: a profile or consent change a second old may be missed, as if it
+    // had come a second later; the opt-out list, which must never be missed, is read strongly
+    // consistent at the last look.
+    const members = await this.#deps.members.getMany(tenantId, ids, { consistent: false });
     const toClaim = ids.filter((memberId) => {
       const member = members.get(memberId);
       if (this.#context.stopped || !member) return true;
