@@ -173,15 +173,28 @@ export async function campaign(): Promise<BenchResult> {
   try {
     if (!stack.firstTenant.created) throw new Error('expected a fresh local stack');
     const { apiKey, tenantId } = stack.firstTenant;
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(new URL(path, stack.apiUrl), {
-        method,
-        headers: {
-          authorization: `Bearer ${apiKey}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      tries = 3,
+    ): Promise<Record<string, unknown>> => {
+      let response: Response;
+      try {
+        response = await fetch(new URL(path, stack.apiUrl), {
+          method,
+          headers: {
+            authorization: `Bearer ${apiKey}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      } catch (error) {
+        // A reads' keep-alive connection reset under load: ask again (reads only).
+        if (method !== 'GET' || tries <= 1) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return call(method, path, body, tries - 1);
+      }
       const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
       if (response.status >= 300)
         throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);

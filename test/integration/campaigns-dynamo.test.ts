@@ -145,6 +145,102 @@ describe('DynamoRunCounters', () => {
     expect((await counters.read(one.tenantId, one.campaignId, 'run_4')).total.targeted).toBe(5);
     expect((await counters.read(two.tenantId, two.campaignId, 'run_4')).total.targeted).toBe(7);
   });
+
+  describe('final counts', () => {
+    it('take the place of the shards for the counters records settle, the others still summed', async () => {
+      // Prepare: the shards short by two sent (an add lost), with receipts' and the segmenter's own.
+      let clock = Date.parse('2026-11-23T08:00:00Z');
+      const counters = new DynamoRunCounters({
+        client: dynamo.documentClient,
+        tableName: dynamo.tableNames.metrics,
+        now: () => new Date(clock),
+      });
+      const { tenantId, campaignId } = ids();
+      await counters.add(tenantId, campaignId, 'run_6', {
+        targeted: 10,
+        queued: 9,
+        'suppressed.no_consent': 1,
+        'variant.A.targeted': 10,
+        'variant.A.queued': 9,
+      });
+      clock += 60_000;
+      await counters.add(tenantId, campaignId, 'run_6', { sent: 6, 'variant.A.sent': 6, delivered: 4 });
+      clock += 60_000;
+
+      // Act
+      const wrote = await counters.finalize(tenantId, campaignId, 'run_6', {
+        targeted: 10,
+        sent: 8,
+        unknown: 1,
+        'suppressed.no_consent': 1,
+        failed: 0,
+        'variant.A.targeted': 10,
+        'variant.A.sent': 8,
+        'variant.A.unknown': 1,
+      });
+      const tally = await counters.read(tenantId, campaignId, 'run_6', { consistent: true });
+
+      // Assess
+      expect(wrote).toBe(true);
+      expect(tally.total).toMatchObject({
+        targeted: 10,
+        queued: 9,
+        sent: 8,
+        failed: 0,
+        unknown: 1,
+        delivered: 4,
+      });
+      expect(tally.total.suppressed.total).toBe(1);
+      expect(tally.byVariant.A).toMatchObject({ targeted: 10, queued: 9, sent: 8, unknown: 1 });
+      // The rate's span is the batches', not the recount's.
+      expect(tally.firstAt).toBe('2026-11-23T08:00:00.000Z');
+      expect(tally.lastAt).toBe('2026-11-23T08:01:00.000Z');
+    });
+
+    it('are written once: a second finalize and a late add change nothing they hold', async () => {
+      const counters = new DynamoRunCounters({
+        client: dynamo.documentClient,
+        tableName: dynamo.tableNames.metrics,
+      });
+      const { tenantId, campaignId } = ids();
+      await counters.add(tenantId, campaignId, 'run_7', { targeted: 5, queued: 5 });
+
+      const [one, two] = await Promise.all([
+        counters.finalize(tenantId, campaignId, 'run_7', { targeted: 5, sent: 5 }),
+        counters.finalize(tenantId, campaignId, 'run_7', { targeted: 5, sent: 5 }),
+      ]);
+      const third = await counters.finalize(tenantId, campaignId, 'run_7', {
+        targeted: 5,
+        sent: 4,
+        failed: 1,
+      });
+      await counters.add(tenantId, campaignId, 'run_7', { sent: 5, delivered: 5 });
+      const tally = await counters.read(tenantId, campaignId, 'run_7');
+
+      expect([one, two].sort()).toEqual([false, true]);
+      expect(third).toBe(false);
+      expect(tally.total).toMatchObject({ targeted: 5, queued: 5, sent: 5, failed: 0, delivered: 5 });
+    });
+
+    it('refuse a counter records do not settle, or a negative count, writing nothing', async () => {
+      const counters = new DynamoRunCounters({
+        client: dynamo.documentClient,
+        tableName: dynamo.tableNames.metrics,
+      });
+      const { tenantId, campaignId } = ids();
+      await counters.add(tenantId, campaignId, 'run_8', { targeted: 3, queued: 3, sent: 3 });
+
+      const queued = counters.finalize(tenantId, campaignId, 'run_8', { targeted: 3, queued: 3 });
+      const negative = counters.finalize(tenantId, campaignId, 'run_8', { targeted: 3, sent: -1 });
+
+      await expect(queued).rejects.toThrow(/records settle/);
+      await expect(negative).rejects.toThrow();
+      expect((await counters.read(tenantId, campaignId, 'run_8')).total).toMatchObject({
+        queued: 3,
+        sent: 3,
+      });
+    });
+  });
 });
 
 describe('DynamoRunStore', () => {

@@ -19,6 +19,7 @@ import {
   type CampaignRun,
   type CampaignSendWindow,
   capDay,
+  getCampaignWithProgress,
   type Member,
   type MessageRecord,
   phoneHash,
@@ -323,6 +324,30 @@ async function invoke(
   return { requeued, errors };
 }
 
+/**
+ * One invocation killed after its batches' moves and before its close: every outcome is on
+ * the records, no count was added. `close` is that invocation's counts, added late, if it
+ * was only slow.
+ */
+async function invokeUntilClose(
+  deps: SenderDeps,
+  messages: readonly SendBatchMessage[],
+): Promise<{ errors: unknown[]; close: () => Promise<unknown> }> {
+  const errors: unknown[] = [];
+  const session = startSendSession(
+    { ...deps, requeue: async () => undefined },
+    { deadline: new Date(deps.now().getTime() + 45_000) },
+  );
+  for (const message of messages) {
+    try {
+      await session.process(message);
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  return { errors, close: () => session.close() };
+}
+
 /** Invocations until nothing is put back, waiting (really) for short delays between rounds. */
 async function drain(
   deps: SenderDeps,
@@ -365,6 +390,25 @@ async function expectCountsAddUp(s: Scenario): Promise<void> {
   }
   const open = (await records(s)).filter((r) => r.state === 'pending' || r.state === 'claimed');
   expect(open).toEqual([]);
+}
+
+/** The records counted the way the counters count them: outcome per state (none is accepted then failed here). */
+async function recordCounts(s: Scenario): Promise<Record<string, number>> {
+  const counted: Record<string, number> = {};
+  for (const record of await records(s)) {
+    const key = record.state === 'suppressed' ? `suppressed.${record.reason}` : record.state;
+    counted[key] = (counted[key] ?? 0) + 1;
+  }
+  return counted;
+}
+
+/** GET /campaigns/{id}'s latest run: what a merchant sees. */
+async function progress(s: Scenario) {
+  const read = await getCampaignWithProgress(
+    { campaigns: s.deps.campaigns, runs: s.deps.runs, runCounters: s.deps.counters, now: s.clock.now },
+    { tenantId: s.tenant.tenantId, campaignId: s.campaign.campaignId },
+  );
+  return 'latestRun' in read ? read.latestRun : undefined;
 }
 
 async function runState(s: Scenario): Promise<string | undefined> {
@@ -541,6 +585,7 @@ describe('the sender', () => {
             await s.deps.counters.add(tenantId, campaignId, runId, deltas);
           },
           read: (...args) => s.deps.counters.read(...args),
+          finalize: (...args) => s.deps.counters.finalize(...args),
         },
         requeue: async (messages) => {
           requeued.push(...messages);
@@ -772,6 +817,70 @@ describe('the sender', () => {
       expect((await tally(s)).total).toMatchObject({ sent: 11, unknown: 1 });
       await expectCountsAddUp(s);
       expect(await runState(s)).toBe('completed');
+    });
+
+    it('after recording outcomes, before adding its counts: the run completes with counts equal to its records', async () => {
+      // Prepare: 40 members over several batches, two of them refused by the provider.
+      const s = await scenario({
+        size: 40,
+        spec: (i) => (i % 10 === 0 ? { consent: 'unknown' } : {}),
+        variants: [
+          { variantId: 'A', percent: 50 },
+          { variantId: 'B', percent: 50 },
+        ],
+      });
+      simulator.configure({ numbers: { invalid: phonesOf(s, [3, 17]) } });
+      const half = Math.ceil(s.sends.length / 2);
+      expect(half).toBeGreaterThan(1);
+      const dying = s.sends.slice(0, half);
+
+      // Act: the first half worked by an invocation that dies before its close, the rest by
+      // one that ends well; the dead one's batches come back, as SQS redelivers them.
+      const killed = await invokeUntilClose(s.deps, dying);
+      const rest = await invoke(s.deps, s.sends.slice(half));
+      const shortBefore = (await tally(s)).total;
+      const redelivered = await invoke(s.deps, dying, { receiveCount: 2 });
+
+      // Assess: the dead invocation's outcomes were never counted, yet the run's counts are its records'.
+      expect([...killed.errors, ...rest.errors, ...redelivered.errors]).toEqual([]);
+      expect((await received()).total).toBe(34);
+      expect(shortBefore.sent).toBeLessThan(34);
+      expect(await runState(s)).toBe('completed');
+      const counted = await recordCounts(s);
+      expect(counted).toEqual({ sent: 34, failed: 2, 'suppressed.no_consent': 4 });
+      const { total } = await tally(s);
+      expect(total).toMatchObject({ targeted: 40, sent: 34, failed: 2, unknown: 0 });
+      expect(total.suppressed.byReason.no_consent).toBe(4);
+      await expectCountsAddUp(s);
+      expect(await progress(s)).toMatchObject({
+        state: 'completed',
+        targeted: 40,
+        sent: 34,
+        failed: 2,
+        remaining: 0,
+        suppressed: expect.objectContaining({ total: 4 }),
+      });
+    });
+
+    it('an invocation adding its counts after the run completed changes nothing, nor do two completing it at once', async () => {
+      const s = await scenario({ size: 12 });
+      const slow = await invokeUntilClose(s.deps, s.sends);
+
+      // Act: two redeliveries end the run at once while the first invocation has not added its
+      // counts; then it does.
+      await Promise.all([
+        invoke(s.deps, s.sends, { receiveCount: 2 }),
+        invoke(s.deps, s.sends, { receiveCount: 2 }),
+      ]);
+      const atCompletion = (await tally(s)).total;
+      await slow.close();
+
+      expect(slow.errors).toEqual([]);
+      expect(await runState(s)).toBe('completed');
+      expect(atCompletion).toMatchObject({ targeted: 12, sent: 12 });
+      expect((await tally(s)).total).toMatchObject({ targeted: 12, sent: 12, failed: 0, unknown: 0 });
+      await expectCountsAddUp(s);
+      expect(await progress(s)).toMatchObject({ state: 'completed', sent: 12, remaining: 0 });
     });
   });
 });

@@ -1032,6 +1032,36 @@ export function describeCampaignsApi(
         });
       });
 
+      it('answers the final counts once the run has them, not the shorter sum of its batches', async () => {
+        const id = await create();
+        await act(id, 'schedule');
+        const started = await handleStart(scheduler.fire(nameOf(id)));
+        if (started.outcome !== 'start') throw new Error(`expected a start, got ${started.outcome}`);
+        const runId = started.run.runId;
+        // One batch's add lost: the records say 10 sent, the shards 7.
+        await deps.runCounters.add(tenantId, id, runId, {
+          targeted: 10,
+          queued: 10,
+          sent: 7,
+          spentMicros: 315_000,
+        });
+        await deps.runCounters.finalize(tenantId, id, runId, {
+          targeted: 10,
+          sent: 10,
+          spentMicros: 450_000,
+        });
+
+        const read = await get(id);
+
+        expect(read.latestRun).toMatchObject({
+          targeted: 10,
+          queued: 10,
+          sent: 10,
+          remaining: 0,
+          spentMicros: 450_000,
+        });
+      });
+
       it('shows no budget for a campaign without one, and the spend all the same', async () => {
         const id = await create();
         await act(id, 'schedule');

@@ -16,6 +16,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { campaignRoutes, testSendRoutes } from './routes/campaigns';
 import { importRoutes } from './routes/imports';
 import { memberRoutes } from './routes/members';
+import { optOutRoutes } from './routes/opt-outs';
 import { segmentRoutes } from './routes/segments';
 import { templateRoutes } from './routes/templates';
 import { tenancyRoutes } from './routes/tenancy';
@@ -37,7 +38,7 @@ export type ApiHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** The routes of the `api` function: keys, tenant, members, imports, segments. */
+/** The routes of the `api` function: keys, tenant, members, opt-outs, imports, segments. */
 export function memberApiRoutes(
   deps: Pick<ApiDeps, 'tenancy' | 'members' | 'segments' | 'imports' | 'tagJobs'>,
 ): Route[] {
@@ -49,6 +50,7 @@ export function memberApiRoutes(
       tagJobs: deps.tagJobs,
       tenants: deps.tenancy.store,
     }),
+    ...optOutRoutes({ optOuts: deps.members, tenants: deps.tenancy.store }),
     ...segmentRoutes({ segments: deps.segments, tenants: deps.tenancy.store }),
     ...importRoutes(deps.imports),
   ];

@@ -6,6 +6,8 @@ import {
   campaign,
   campaignRun,
   cleanDeltas,
+  cleanFinalCounts,
+  type FinalRunCounts,
   type RecordPage,
   type RunCounters,
   type RunDeltas,
@@ -21,7 +23,13 @@ import { DynamoRecordStore } from './dynamo/record-store';
 import { memberDeps } from './members';
 import { EventBridgeScheduler } from './scheduler/event-bridge-scheduler';
 import { templateStore } from './templates';
-import { type DocumentClient, QueryCommand, UpdateCommand } from './wire/dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from './wire/dynamodb';
 import { SchedulerClient } from './wire/scheduler';
 
 // Campaigns, their runs and the runs' counters on DynamoDB (docs/data-model.md):
@@ -30,12 +38,14 @@ import { SchedulerClient } from './wire/scheduler';
 // | campaign      | campaigns | `<tenant>#CAMPAIGN`                        | `<campaignId>`         |
 // | run           | campaigns | `<tenant>#RUN`                             | `<campaignId>#<runId>` |
 // | run counters  | metrics   | `<tenant>#RUN#<campaignId>#<runId>#<0–9>`  | `COUNTS`               |
+// | final counts  | metrics   | `<tenant>#RUN#<campaignId>#<runId>#FINAL`  | `COUNTS`               |
 //
 // Campaigns and runs change a few times per run at most: one key per kind and tenant is far
 // from any limit. Run ids sort by scheduled time, so a campaign's runs, newest first, are
 // one Query on the sort-key prefix. Counters take one write per batch from every sender at
 // once: at 5,000 messages/s in batches of 100 that is 50 writes/s, spread over ten shard keys
-// (5 writes/s each, far under the 1,000 a partition takes), and a read is one BatchGetItem.
+// (5 writes/s each, far under the 1,000 a partition takes), and a read is one BatchGetItem
+// (the ten shards and the final counts, which a run's completion writes once).
 
 /** Campaigns: campaigns table, kind CAMPAIGN, read back through `campaign`. */
 export function campaignStore({
@@ -122,8 +132,10 @@ const countsSortKey = 'COUNTS';
 /**
  * RunCounters on the metrics table: each add goes to one shard, chosen at random, as a single
  * UpdateItem that ADDs every delta of the batch (atomic, so concurrent adds never lose one)
- * and stamps the first and latest time counted; a read fetches the ten shards in one
- * BatchGetItem and sums them.
+ * and stamps the first and latest time counted; the final counts are one PutItem on a key of
+ * their own, conditional on the item not existing (the first stands); a read fetches the ten
+ * shards and the final counts in one BatchGetItem and sums them, the recounted counters from
+ * the final counts when they exist.
  */
 export class DynamoRunCounters implements RunCounters {
   readonly #client: DocumentClient;
@@ -149,7 +161,7 @@ export class DynamoRunCounters implements RunCounters {
     this.#shard = shard;
   }
 
-  #pk(tenantId: string, campaignId: string, runId: string, shard: number): string {
+  #pk(tenantId: string, campaignId: string, runId: string, shard: number | 'FINAL'): string {
     return `${tenantId}#RUN#${campaignId}#${runId}#${shard}`;
   }
 
@@ -175,29 +187,73 @@ export class DynamoRunCounters implements RunCounters {
     );
   }
 
-  async read(tenantId: string, campaignId: string, runId: string): Promise<RunTally> {
+  async finalize(
+    tenantId: string,
+    campaignId: string,
+    runId: string,
+    counts: FinalRunCounts,
+  ): Promise<boolean> {
+    const values = Object.fromEntries(cleanFinalCounts(counts));
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          // Counter keys are the attribute names, as on the shards.
+          Item: {
+            ...values,
+            pk: this.#pk(tenantId, campaignId, runId, 'FINAL'),
+            sk: countsSortKey,
+            recountedAt: this.#now().toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Final counts there already: another invocation completed the run first.
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async read(
+    tenantId: string,
+    campaignId: string,
+    runId: string,
+    { consistent = false }: { readonly consistent?: boolean } = {},
+  ): Promise<RunTally> {
+    const finalPk = this.#pk(tenantId, campaignId, runId, 'FINAL');
     const items = await batchGetItems({
       client: this.#client,
       tableName: this.#tableName,
-      keys: Array.from({ length: runCounterShards }, (_, shard) => ({
-        pk: this.#pk(tenantId, campaignId, runId, shard),
-        sk: countsSortKey,
-      })),
+      keys: [
+        ...Array.from({ length: runCounterShards }, (_, shard) => ({
+          pk: this.#pk(tenantId, campaignId, runId, shard),
+          sk: countsSortKey,
+        })),
+        { pk: finalPk, sk: countsSortKey },
+      ],
+      consistentRead: consistent,
     });
     let firstAt: string | undefined;
     let lastAt: string | undefined;
-    const shards = items.map((item) => {
+    let final: Map<string, number> | undefined;
+    const shards: Map<string, number>[] = [];
+    for (const item of items) {
       const counts = new Map<string, number>();
       for (const [key, value] of Object.entries(item)) {
-        if (key === 'firstAt' && typeof value === 'string')
-          firstAt = firstAt && firstAt < value ? firstAt : value;
-        else if (key === 'lastAt' && typeof value === 'string')
-          lastAt = lastAt && lastAt > value ? lastAt : value;
-        else if (typeof value === 'number') counts.set(key, value);
+        if (typeof value === 'number') counts.set(key, value);
       }
-      return counts;
-    });
-    return tallyOf({ shards, firstAt, lastAt });
+      if (item.pk === finalPk) {
+        final = counts;
+        continue;
+      }
+      shards.push(counts);
+      const { firstAt: first, lastAt: last } = item;
+      if (typeof first === 'string') firstAt = firstAt && firstAt < first ? firstAt : first;
+      if (typeof last === 'string') lastAt = lastAt && lastAt > last ? lastAt : last;
+    }
+    return tallyOf({ shards, final, firstAt, lastAt });
   }
 }
 

@@ -22,6 +22,7 @@ export * from './messages/segmenter';
 export * from './messages/sender';
 export * from './messages/sender-decisions';
 export * from './messages/test-send';
+export * from './optouts/use-cases';
 export * from './privacy/mask';
 export * from './queues/messages';
 export * from './scheduling/scheduler';

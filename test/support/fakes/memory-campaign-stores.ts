@@ -2,6 +2,8 @@ import {
   type CampaignRun,
   ConflictError,
   cleanDeltas,
+  cleanFinalCounts,
+  type FinalRunCounts,
   type RecordPage,
   type RunCounters,
   type RunDeltas,
@@ -57,9 +59,10 @@ export class MemoryRunStore implements RunStore {
   }
 }
 
-/** One counter map per run (a single shard), with the first and latest time counted. */
+/** One counter map per run (a single shard), with the first and latest time counted, and its final counts. */
 export class MemoryRunCounters implements RunCounters {
   readonly #runs = new Map<string, { counts: Map<string, number>; firstAt: string; lastAt: string }>();
+  readonly #finals = new Map<string, Map<string, number>>();
   readonly #now: () => Date;
 
   constructor(now: () => Date = () => new Date()) {
@@ -77,8 +80,23 @@ export class MemoryRunCounters implements RunCounters {
   }
 
   async read(tenantId: string, campaignId: string, runId: string): Promise<RunTally> {
-    const run = this.#runs.get(`${tenantId}\u0000${campaignId}#${runId}`);
-    if (!run) return tallyOf({ shards: [] });
-    return tallyOf({ shards: [run.counts], firstAt: run.firstAt, lastAt: run.lastAt });
+    const key = `${tenantId}\u0000${campaignId}#${runId}`;
+    const run = this.#runs.get(key);
+    const final = this.#finals.get(key);
+    if (!run) return tallyOf({ shards: [], final });
+    return tallyOf({ shards: [run.counts], final, firstAt: run.firstAt, lastAt: run.lastAt });
+  }
+
+  async finalize(
+    tenantId: string,
+    campaignId: string,
+    runId: string,
+    counts: FinalRunCounts,
+  ): Promise<boolean> {
+    const key = `${tenantId}\u0000${campaignId}#${runId}`;
+    const final = cleanFinalCounts(counts);
+    if (this.#finals.has(key)) return false;
+    this.#finals.set(key, final);
+    return true;
   }
 }

@@ -11,6 +11,7 @@ import {
   type MessageStore,
   memberShard,
   type OptOut,
+  type OptOutPage,
   type OptOutStore,
   type RecordPage,
   type RecordStore,
@@ -116,6 +117,25 @@ export class MemoryOptOutStore implements OptOutStore {
   readonly optOuts = new Map<string, OptOut>();
   async add(tenantId: string, optOut: OptOut): Promise<void> {
     this.optOuts.set(`${tenantId}:${optOut.phoneHash}`, optOut);
+  }
+  async addIfAbsent(tenantId: string, optOut: OptOut): Promise<boolean> {
+    if (this.optOuts.has(`${tenantId}:${optOut.phoneHash}`)) return false;
+    this.optOuts.set(`${tenantId}:${optOut.phoneHash}`, optOut);
+    return true;
+  }
+  async get(tenantId: string, phoneHash: string): Promise<OptOut | undefined> {
+    return this.optOuts.get(`${tenantId}:${phoneHash}`);
+  }
+  /** In phone-hash order, so that any listed hash is a cursor, as in DynamoDB. */
+  async list(tenantId: string, { limit, cursor }: { limit: number; cursor?: string }): Promise<OptOutPage> {
+    const after = [...this.optOuts.entries()]
+      .filter(([key]) => key.startsWith(`${tenantId}:`))
+      .map(([, optOut]) => optOut)
+      .filter((optOut) => cursor === undefined || optOut.phoneHash > cursor)
+      .sort((a, b) => (a.phoneHash < b.phoneHash ? -1 : 1));
+    const optOuts = after.slice(0, limit);
+    const last = optOuts.at(-1);
+    return after.length > limit && last ? { optOuts, cursor: last.phoneHash } : { optOuts };
   }
   async remove(tenantId: string, phoneHash: string): Promise<void> {
     this.optOuts.delete(`${tenantId}:${phoneHash}`);

@@ -2,6 +2,7 @@ import {
   type Campaign,
   campaignScheduleRequest,
   cronProblems,
+  finalRunCounts,
   runDeltas,
   runSuppressionReasons,
   tallyOf,
@@ -143,5 +144,49 @@ describe('run counters', () => {
     });
     expect(Object.keys(tally.byVariant)).toEqual(['A', 'B']);
     expect(tally.byVariant.B?.sent).toBe(2);
+  });
+
+  it('takes the counters records settle from the final counts, the others from the shards', () => {
+    const tally = tallyOf({
+      shards: [
+        new Map([
+          ['targeted', 10],
+          ['queued', 9],
+          ['sent', 6],
+          ['suppressed.no_consent', 1],
+          ['variant.A.sent', 6],
+          ['variant.A.queued', 9],
+          ['delivered', 4],
+        ]),
+      ],
+      final: new Map([
+        ['targeted', 10],
+        ['sent', 8],
+        ['unknown', 1],
+        ['suppressed.no_consent', 1],
+        ['variant.A.sent', 8],
+      ]),
+    });
+
+    expect(tally.total).toMatchObject({ targeted: 10, queued: 9, sent: 8, unknown: 1, delivered: 4 });
+    expect(tally.total.suppressed.total).toBe(1);
+    expect(tally.byVariant.A).toMatchObject({ sent: 8, queued: 9 });
+  });
+
+  it('accepts as final counts only the counters records settle, never negative', () => {
+    const valid = finalRunCounts.safeParse({
+      targeted: 10,
+      'suppressed.capped': 2,
+      'variant.B.sent': 3,
+      spentMicros: 45_000,
+    });
+    const invalid = finalRunCounts.safeParse({ queued: 9, delivered: 1, sent: -1 });
+
+    expect(valid.success).toBe(true);
+    expect(invalid.error?.issues.map((issue) => issue.path.join('.'))).toEqual([
+      'queued',
+      'delivered',
+      'sent',
+    ]);
   });
 });

@@ -1,12 +1,16 @@
 import {
   type CampaignSendWindow,
   type MessageRecord,
+  type MessageState,
   messageReferenceOf,
+  outcomeOfRecord,
   parseMessageReference,
   permanentReasonOf,
   providerOutcomeOf,
   queueDelaySeconds,
+  RunRecount,
   recordStanding,
+  recountCorrection,
   remainingToSettle,
   requeueMessages,
   SendTally,
@@ -326,5 +330,119 @@ describe('remainingToSettle', () => {
 
     expect(remainingToSettle(counts)).toBe(1);
     expect(remainingToSettle(zeroCounts())).toBe(0);
+  });
+});
+
+describe('RunRecount', () => {
+  const at = '2026-11-23T02:00:00.000Z';
+  const recordOf = (
+    memberId: string,
+    state: MessageState,
+    extra: Partial<Pick<MessageRecord, 'variantId' | 'reason' | 'costMicros' | 'test'>> = {},
+  ): MessageRecord => ({
+    runId: 'run_1',
+    campaignId: 'cmp_1',
+    memberId,
+    state,
+    attempts: state === 'pending' ? 0 : 1,
+    createdAt: at,
+    updatedAt: at,
+    ...extra,
+  });
+
+  it('counts each settled record as targeted and under its outcome, in the total and its variant, with its cost', () => {
+    const recount = new RunRecount();
+    const records = [
+      recordOf('M1', 'sent', { variantId: 'A', costMicros: 45_000 }),
+      recordOf('M2', 'sent', { variantId: 'B', costMicros: 90_000 }),
+      recordOf('M3', 'failed', { variantId: 'A', reason: 'invalid_phone:invalid_number' }),
+      recordOf('M4', 'unknown', { variantId: 'B', reason: 'lease_lost' }),
+      recordOf('M5', 'suppressed', { variantId: 'A', reason: 'capped' }),
+      recordOf('M6', 'suppressed', { reason: 'no_consent' }),
+    ];
+
+    const added = records.map((record) => recount.add(record));
+
+    expect(added).toEqual(records.map(() => true));
+    expect(recount.counts()).toEqual({
+      targeted: 6,
+      sent: 2,
+      failed: 1,
+      unknown: 1,
+      'suppressed.capped': 1,
+      'suppressed.no_consent': 1,
+      spentMicros: 135_000,
+      'variant.A.targeted': 3,
+      'variant.A.sent': 1,
+      'variant.A.failed': 1,
+      'variant.A.suppressed.capped': 1,
+      'variant.A.spentMicros': 45_000,
+      'variant.B.targeted': 2,
+      'variant.B.sent': 1,
+      'variant.B.unknown': 1,
+      'variant.B.spentMicros': 90_000,
+    });
+  });
+
+  it('refuses a record still pending or claimed, counting nothing for it', () => {
+    const recount = new RunRecount();
+
+    expect(recount.add(recordOf('M1', 'pending'))).toBe(false);
+    expect(recount.add(recordOf('M2', 'claimed'))).toBe(false);
+    expect(recount.counts()).toEqual({});
+  });
+
+  it('counts a message the provider accepted as sent whatever receipts made of it since', () => {
+    const accepted = { costMicros: 45_000 };
+
+    const outcomes = [
+      outcomeOfRecord(recordOf('M1', 'delivered', accepted)),
+      outcomeOfRecord(recordOf('M2', 'expired', accepted)),
+      outcomeOfRecord(recordOf('M3', 'failed', { ...accepted, reason: 'undeliverable' })),
+      outcomeOfRecord(recordOf('M4', 'unknown', { ...accepted, reason: 'receipt_timeout' })),
+      // An unknown a delivery receipt settled: counted unknown −1, sent +1.
+      outcomeOfRecord(recordOf('M5', 'delivered')),
+    ];
+
+    expect(outcomes).toEqual(outcomes.map(() => ({ counter: 'sent' })));
+  });
+
+  it('leaves test-send records out of the run', () => {
+    const recount = new RunRecount();
+
+    expect(recount.add(recordOf('phone1', 'sent', { test: true, costMicros: 45_000 }))).toBe(true);
+    expect(recount.counts()).toEqual({});
+  });
+});
+
+describe('recountCorrection', () => {
+  it('is recounted − read for each counter the recount changed', () => {
+    const read = tallyOf({
+      shards: [
+        new Map([
+          ['targeted', 10],
+          ['sent', 5],
+          ['suppressed.capped', 2],
+        ]),
+      ],
+    }).total;
+    const recount = tallyOf({
+      shards: [
+        new Map([
+          ['targeted', 10],
+          ['sent', 7],
+          ['unknown', 1],
+          ['suppressed.capped', 1],
+          ['suppressed.over_budget', 1],
+        ]),
+      ],
+    }).total;
+
+    expect(recountCorrection({ read, recount })).toEqual({
+      sent: 2,
+      unknown: 1,
+      'suppressed.capped': -1,
+      'suppressed.over_budget': 1,
+    });
   });
 });

@@ -1,9 +1,10 @@
-import type { OptOut, OptOutStore } from '@qunfa/domain';
+import type { OptOut, OptOutPage, OptOutStore } from '@qunfa/domain';
 import { inChunks } from '@qunfa/domain';
 import * as z from 'zod';
 import {
   DeleteCommand,
   type DocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
@@ -27,8 +28,12 @@ const storedOptOut = z.object({
   phoneHash: z.string(),
   phone: z.string().exactOptional(),
   source: z.string(),
+  reason: z.string().exactOptional(),
   at: z.string(),
 });
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export class DynamoOptOutStore implements OptOutStore {
   readonly #client: DocumentClient;
@@ -46,6 +51,58 @@ export class DynamoOptOutStore implements OptOutStore {
         Item: { ...keyOf(tenantId, optOut.phoneHash), ...optOut },
       }),
     );
+  }
+
+  async addIfAbsent(tenantId: string, optOut: OptOut): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: { ...keyOf(tenantId, optOut.phoneHash), ...optOut },
+          // The first opt-out of a number is the one that counts: its time and source stay.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(tenantId: string, phoneHash: string): Promise<OptOut | undefined> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: keyOf(tenantId, phoneHash), ConsistentRead: true }),
+    );
+    return Item ? storedOptOut.parse(Item) : undefined;
+  }
+
+  /**
+   * Bucket by bucket, in key order. The cursor (a phone hash) names its own bucket, so a list
+   * resumes inside the bucket it stopped in; empty buckets cost one small query each.
+   */
+  async list(tenantId: string, { limit, cursor }: { limit: number; cursor?: string }): Promise<OptOutPage> {
+    const optOuts: OptOut[] = [];
+    let bucket = cursor === undefined ? 0 : Number(bucketOf(cursor));
+    let startKey: Record<string, unknown> | undefined =
+      cursor === undefined ? undefined : keyOf(tenantId, cursor);
+    while (bucket < bucketCount && optOuts.length < limit) {
+      const page: QueryCommandOutput = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': bucketKey(tenantId, bucketName(bucket)) },
+          ExclusiveStartKey: startKey,
+          Limit: limit - optOuts.length,
+        }),
+      );
+      for (const item of page.Items ?? []) optOuts.push(storedOptOut.parse(item));
+      startKey = page.LastEvaluatedKey;
+      if (!startKey) bucket++;
+    }
+    const last = optOuts.at(-1);
+    const more = bucket < bucketCount && last !== undefined;
+    return more ? { optOuts, cursor: last.phoneHash } : { optOuts };
   }
 
   async remove(tenantId: string, phoneHash: string): Promise<void> {
@@ -107,7 +164,7 @@ export class DynamoOptOutStore implements OptOutStore {
         }),
       )
       .catch((error: unknown) => {
-        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+        if (isConditionFailure(error)) return;
         throw error;
       });
   }

@@ -28,6 +28,20 @@ import * as z from 'zod';
 // One counter is a sum, not a count of members: `spentMicros`, what the accepted messages
 // cost (their parts at the tenant's price, in millionths of its currency), added by the
 // sender with `sent`; progress shows it against the campaign's budget.
+//
+// Counters are added apart from the record writes they count, so they can fall short: an
+// invocation killed after recording outcomes and before its add loses that add for good, and
+// one still ending adds a moment after the last record settled. So a run completes with final
+// counts: the sender that finds every record settled counts the records themselves (the scan
+// that proves completion reads them all anyway), writes the result with `finalize`, and only
+// then marks the run completed. Final counts are absolute, not deltas, and the first written
+// stands (every writer counts the same settled records): two senders completing a run at
+// once cannot correct it twice, and an add that lands after them changes nothing. They hold
+// the counters records settle, `recountedCounters` (targeted, suppressed.<reason>, sent,
+// failed, unknown, spentMicros, per variant too); a read takes those from them once they
+// exist, and the others (queued, the segmenter's hand-over; delivered and undelivered, from
+// receipts) from the shards. A receipt that moves a recounted counter after completion
+// (unknown → sent) must move it in the final counts too.
 
 export const runCounterNames = [
   'targeted',
@@ -65,6 +79,36 @@ export const runCounterKey = z
     'a counter (targeted, queued, sent, …, suppressed.<reason>), optionally after variant.<id>.',
   );
 
+/** The counters a run's records settle, recounted from them when the run completes. */
+export const recountedCounters = [
+  'targeted',
+  'sent',
+  'failed',
+  'unknown',
+  'spentMicros',
+  'suppressed',
+] as const;
+const recounted: ReadonlySet<string> = new Set(recountedCounters);
+
+/** Whether a counter key is one the final counts hold: `sent`, `variant.A.suppressed.capped`, … */
+export function isRecountedKey(key: string): boolean {
+  const match = keyPattern.exec(key);
+  if (!match) return false;
+  const [, , counter] = match;
+  // No counter name: a `suppressed` key.
+  return counter === undefined || recounted.has(counter);
+}
+
+/** A completed run's counts, recounted from its records: absolute, never negative. */
+export const finalRunCounts = z.record(
+  runCounterKey.refine(
+    isRecountedKey,
+    'a counter the records settle: targeted, suppressed, sent, failed, unknown or spentMicros.',
+  ),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+);
+export type FinalRunCounts = Readonly<Record<string, number>>;
+
 /**
  * One batch's increments. Negative only to move a member between outcomes (see above). The
  * bound leaves room for `spentMicros`: an invocation's 500 messages of 10 parts at 1.00 a
@@ -95,11 +139,26 @@ export interface RunTally {
 
 /**
  * The counters of campaign runs. `add` is called once per batch with the batch's increments
- * aggregated; concurrent adds never lose one. `read` sums every shard.
+ * aggregated; concurrent adds never lose one. `read` sums every shard, the recounted counters
+ * taken from the final counts once they exist.
  */
 export interface RunCounters {
   add(tenantId: string, campaignId: string, runId: string, deltas: RunDeltas): Promise<void>;
-  read(tenantId: string, campaignId: string, runId: string): Promise<RunTally>;
+  /**
+   * `consistent`: a read that sees every write finished before it, so a reader that found the
+   * run completed sees its final counts.
+   */
+  read(
+    tenantId: string,
+    campaignId: string,
+    runId: string,
+    options?: { readonly consistent?: boolean },
+  ): Promise<RunTally>;
+  /**
+   * Writes a completing run's final counts (zeros may be left out) unless it has some
+   * already: the first write stands. True when this call wrote them.
+   */
+  finalize(tenantId: string, campaignId: string, runId: string, counts: FinalRunCounts): Promise<boolean>;
 }
 
 /** The key of a counter: `sent`, `suppressed.capped`, `variant.A.sent`, `variant.A.suppressed.capped`. */
@@ -123,6 +182,12 @@ export function runCounterKeyOf({
 export function cleanDeltas(deltas: RunDeltas): Map<string, number> {
   const parsed = runDeltas.parse(deltas);
   return new Map(Object.entries(parsed).filter(([, by]) => by !== 0));
+}
+
+/** Final counts checked (a ZodError for a key that is not recounted or a negative count), zeros dropped. */
+export function cleanFinalCounts(counts: FinalRunCounts): Map<string, number> {
+  const parsed = finalRunCounts.parse(counts);
+  return new Map(Object.entries(parsed).filter(([, n]) => n !== 0));
 }
 
 interface MutableCounts {
@@ -158,20 +223,28 @@ export function zeroCounts(): RunCounts {
   return frozen(emptyCounts());
 }
 
-/** Sums flat counter maps (one per shard) into a tally; keys no reader knows are ignored. */
+/**
+ * Sums flat counter maps (one per shard) into a tally; keys no reader knows are ignored. With
+ * `final` (a completed run's final counts), the recounted counters are its, not the shards'.
+ */
 export function tallyOf({
   shards,
+  final,
   firstAt,
   lastAt,
 }: {
   shards: readonly ReadonlyMap<string, number>[];
+  final?: ReadonlyMap<string, number> | undefined;
   firstAt?: string | undefined;
   lastAt?: string | undefined;
 }): RunTally {
   const total = emptyCounts();
   const byVariant = new Map<string, MutableCounts>();
-  for (const shard of shards) {
+  const sources = final === undefined ? shards : [...shards, final];
+  for (const shard of sources) {
+    const fromShard = shard !== final;
     for (const [key, value] of shard) {
+      if (final !== undefined && fromShard && isRecountedKey(key)) continue;
       const match = keyPattern.exec(key);
       if (!match) continue;
       const [, variantId, counter, reason] = match;

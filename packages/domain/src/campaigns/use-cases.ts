@@ -185,7 +185,8 @@ export async function getCampaignWithProgress(
   const campaign = await getCampaign(deps, { tenantId, campaignId });
   const run = await latestRun(deps, { tenantId, campaignId });
   if (!run) return campaign;
-  const tally = await deps.runCounters.read(tenantId, campaignId, run.runId);
+  // Strongly consistent: a run seen completed shows its final counts, written before it ended.
+  const tally = await deps.runCounters.read(tenantId, campaignId, run.runId, { consistent: true });
   return {
     ...campaign,
     latestRun: runProgress({

@@ -52,15 +52,32 @@ export interface OptOut {
   readonly phoneHash: string;
   /** The number in clear while it is needed for exports; removed when its member is erased. */
   readonly phone?: string;
+  /** Where it came from: `sms` (a reply), `carrier`, `api`, `import` … */
   readonly source: string;
+  /** Why, in the merchant's words (the API's `reason`), when given. */
+  readonly reason?: string;
   readonly at: string;
+}
+
+/** A page of opt-outs; `cursor` is the phone hash of the last one (a list resumes after it). */
+export interface OptOutPage {
+  readonly optOuts: OptOut[];
+  readonly cursor?: string;
 }
 
 /** Opt-outs, keyed by phone hash so that they survive erasure. */
 export interface OptOutStore {
   add(tenantId: string, optOut: OptOut): Promise<void>;
+  /** Adds unless the number is opted out already (the first time and source stay); true if added. */
+  addIfAbsent(tenantId: string, optOut: OptOut): Promise<boolean>;
+  /** One opt-out, read strongly consistent. */
+  get(tenantId: string, phoneHash: string): Promise<OptOut | undefined>;
+  /**
+   * Opt-outs a page at a time, in a fixed order. Any listed opt-out's phone hash is a cursor
+   * that resumes right after it, so a reader may stop in the middle of a page.
+   */
+  list(tenantId: string, options: { limit: number; cursor?: string }): Promise<OptOutPage>;
   remove(tenantId: string, phoneHash: string): Promise<void>;
-  /** The hashes among `phoneHashes` that are opted out. */
   /** Which of these numbers are opted out; `consistent` reads what was written a moment ago. */
   optedOut(
     tenantId: string,

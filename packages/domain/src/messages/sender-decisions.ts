@@ -379,6 +379,102 @@ export class SendTally {
 }
 
 /**
+ * A run's final counts (RunCounters.finalize), counted from its records once none is pending
+ * or claimed: each record once in `targeted` and once under its outcome (outcomeOfRecord), in
+ * the total and under its variant, with what the accepted messages cost in `spentMicros`.
+ */
+export class RunRecount {
+  readonly #counts = new Map<string, number>();
+
+  /** Counts a settled record; false for one still pending or claimed (nothing counted). */
+  add(record: MessageRecord): boolean {
+    const outcome = outcomeOfRecord(record);
+    if (!outcome) return false;
+    // A test send's record belongs to no run's counters (they have run ids of their own).
+    if (record.test === true) return true;
+    for (const variantId of record.variantId === undefined ? [undefined] : [undefined, record.variantId]) {
+      this.#add(runCounterKeyOf({ variantId, counter: 'targeted' }), 1);
+      this.#add(runCounterKeyOf({ variantId, ...outcome }), 1);
+      if (record.costMicros !== undefined) {
+        this.#add(runCounterKeyOf({ variantId, counter: 'spentMicros' }), record.costMicros);
+      }
+    }
+    return true;
+  }
+
+  /** The counts, zeros left out. */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.#counts].filter(([, n]) => n !== 0));
+  }
+
+  #add(key: string, by: number): void {
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + by);
+  }
+}
+
+/**
+ * The outcome a settled record is counted under, as its moves were counted (campaigns/
+ * counters.ts): suppressed with its reason; `sent` for a message the provider accepted (the
+ * accepted move gives it its cost), whatever receipts made of it since, and for an `unknown`
+ * a receipt settled (delivered or expired); else `failed` or `unknown`. Undefined while the
+ * record is pending or claimed. (An `unknown` a receipt then reports failed, with no cost, reads
+ * as `failed`: receipts, not applied yet, must count that move the same way.)
+ */
+export function outcomeOfRecord(
+  record: Pick<MessageRecord, 'state' | 'reason' | 'costMicros'>,
+):
+  | { counter: 'sent' | 'failed' | 'unknown' }
+  | { counter: 'suppressed'; reason: string | undefined }
+  | undefined {
+  switch (record.state) {
+    case 'pending':
+    case 'claimed':
+      return undefined;
+    case 'suppressed':
+      return { counter: 'suppressed', reason: record.reason };
+    case 'sent':
+    case 'delivered':
+    case 'expired':
+      return { counter: 'sent' };
+    case 'failed':
+    case 'unknown':
+      return { counter: record.costMicros === undefined ? record.state : 'sent' };
+  }
+}
+
+/**
+ * How far counters read were from a recount: recounted − read for each counter of the total
+ * the recount holds (zeros left out). Adds still on their way when the counters were read
+ * show here too; what stays after they land is what was lost.
+ */
+export function recountCorrection({
+  read,
+  recount,
+}: {
+  read: RunCounts;
+  recount: RunCounts;
+}): Record<string, number> {
+  const correction: Record<string, number> = {};
+  const note = (key: string, by: number): void => {
+    if (by !== 0) correction[key] = by;
+  };
+  for (const name of ['targeted', 'sent', 'failed', 'unknown', 'spentMicros'] as const) {
+    note(name, recount[name] - read[name]);
+  }
+  const reasons = new Set([
+    ...Object.keys(read.suppressed.byReason),
+    ...Object.keys(recount.suppressed.byReason),
+  ]);
+  for (const reason of reasons) {
+    note(
+      `suppressed.${reason}`,
+      (recount.suppressed.byReason[reason] ?? 0) - (read.suppressed.byReason[reason] ?? 0),
+    );
+  }
+  return correction;
+}
+
+/**
  * Members of a run the sender has still to settle, by its counters: targeted − suppressed −
  * sent − failed − unknown (the segmenter counts targeted and its suppressions, the sender the
  * rest). Zero when every record is settled, if no increment was lost or doubled; completion

@@ -1,6 +1,6 @@
 import { budgetCapMicros, type RunBudgetStore } from '../campaigns/budget';
 import type { Campaign } from '../campaigns/campaign';
-import type { RunCounters } from '../campaigns/counters';
+import { type FinalRunCounts, type RunCounters, tallyOf } from '../campaigns/counters';
 import { type CampaignRun, isActiveRun, type RunStore } from '../campaigns/runs';
 import { finishRun } from '../campaigns/use-cases';
 import {
@@ -36,9 +36,11 @@ import {
   type OutgoingSms,
   providerOutcomeOf,
   type Requeue,
+  RunRecount,
   type RunRef,
   recordReason,
   recordStanding,
+  recountCorrection,
   remainingToSettle,
   requeueMessages,
   type SendBatchMessage,
@@ -114,16 +116,17 @@ const settleAll = { settleAll: true } as const;
 // Completion (the run ends when no record is pending or claimed): after adding its counts, an
 // invocation reads the run's counters; when nothing remains to settle (targeted − suppressed
 // − sent − failed − unknown ≤ 0) it confirms from the records (a scan that stops at the first
-// pending or claimed one) and ends the run with finishRun. Counters are the cheap trigger and
-// the records the proof, so a doubled increment never ends a run early. Two things can make
-// the counters miss the end: the segmenter still recording the audience (run `starting`),
-// and counts lost with a sender killed between its writes and its counter add. For those a
-// probe (a `send.batch` with `probe: true`, delayed) looks again: planted when the counters
-// say done but the run is starting or a record is still open, and by every redelivered
-// batch (a previous delivery may have died), re-planted by each probe while the run is
-// active. So a run always ends once its records are settled, though after a lost counter add
-// its counters stay short by the members that invocation settled (a recount from the records
-// at completion would mend them; not built yet).
+// pending or claimed one), writes the run's final counts, counted from the records that scan
+// read (RunCounters.finalize, campaigns/counters.ts), and then ends the run with finishRun.
+// Counters are the cheap trigger and the records the proof, so a doubled increment never
+// ends a run early. Two things can make the counters miss the end: the segmenter still
+// recording the audience (run `starting`), and counts lost with a sender killed between its
+// writes and its counter add. For those a probe (a `send.batch` with `probe: true`, delayed)
+// looks again: planted when the counters say done but the run is starting or a record is
+// still open, and by every redelivered batch (a previous delivery may have died), re-planted
+// by each probe while the run is active. So a run always ends once its records are settled,
+// and its counts are then the records' count: what a killed invocation never added is
+// mended, what a late one adds is ignored (the settlement logs what the recount corrected).
 
 /** How the sender takes rate-limit tokens: the plan travels with the take (DynamoRateLimiter). */
 export interface RateTakeInput {
@@ -226,6 +229,11 @@ export interface RunSettlement {
   readonly remaining?: number;
   readonly outcome: 'unsettled' | 'completed' | 'ended' | 'open' | 'starting';
   readonly probe?: 'starting' | 'soon' | 'later';
+  /**
+   * For a completed run: recounted − counted, per counter the recount changed (counts of a
+   * killed invocation, or of one still adding them).
+   */
+  readonly corrected?: Readonly<Record<string, number>>;
 }
 
 /** One invocation's work: batches in, then `close` adds the counts and ends finished runs. */
@@ -526,9 +534,16 @@ class Session implements SendSession {
     const current = await this.#deps.runs.get(tenantId, campaignId, runId);
     if (!current || !isActiveRun(current)) return { run, remaining, outcome: 'ended' };
     if (current.state === 'starting') return { run, remaining, outcome: 'starting', probe: 'starting' };
-    if (await this.#hasOpenRecords(run)) {
-      return { run, remaining, outcome: 'open', probe: remaining <= 0 ? 'soon' : 'later' };
-    }
+    const recount = await this.#recount(run);
+    if (!recount) return { run, remaining, outcome: 'open', probe: remaining <= 0 ? 'soon' : 'later' };
+    // The final counts first, then the completion: a reader who finds the run completed finds
+    // counts equal to its records. Written once (the first stands), so another invocation
+    // completing the run at the same moment, or one adding its counts late, changes nothing.
+    await this.#deps.counters.finalize(tenantId, campaignId, runId, recount);
+    const corrected = recountCorrection({
+      read: tally.total,
+      recount: tallyOf({ shards: [new Map(Object.entries(recount))] }).total,
+    });
     try {
       await finishRun(
         { campaigns: this.#deps.campaigns, runs: this.#deps.runs, now: this.#deps.now },
@@ -540,14 +555,24 @@ class Session implements SendSession {
       const after = await this.#deps.runs.get(tenantId, campaignId, runId);
       if (after && isActiveRun(after)) throw error;
     }
-    return { run, remaining, outcome: 'completed' };
+    return {
+      run,
+      remaining,
+      outcome: 'completed',
+      ...(Object.keys(corrected).length > 0 ? { corrected } : {}),
+    };
   }
 
-  async #hasOpenRecords({ tenantId, runId }: RunRef): Promise<boolean> {
+  /**
+   * The run's final counts from its records, or undefined at the first record still pending
+   * or claimed: the one scan that proves completion counts what it reads.
+   */
+  async #recount({ tenantId, runId }: RunRef): Promise<FinalRunCounts | undefined> {
+    const recount = new RunRecount();
     for await (const page of this.#deps.messages.scan(tenantId, runId)) {
-      if (page.some((record) => record.state === 'pending' || record.state === 'claimed')) return true;
+      for (const record of page) if (!recount.add(record)) return undefined;
     }
-    return false;
+    return recount.counts();
   }
 }
 
