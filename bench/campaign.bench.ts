@@ -190,7 +190,7 @@ export async function campaign(): Promise<BenchResult> {
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
       } catch (error) {
-        // A reads' keep-alive connection reset under load: ask again (reads only).
+        // A keep-alive connection reset under load: ask again (reads only).
         if (method !== 'GET' || tries <= 1) throw error;
         await new Promise((resolve) => setTimeout(resolve, 500));
         return call(method, path, body, tries - 1);

@@ -1,6 +1,7 @@
 import {
   campaignStore,
   DynamoImportPartStore,
+  DynamoOptOutStore,
   DynamoRecordStore,
   DynamoRunCounters,
   DynamoRunStore,
@@ -8,7 +9,7 @@ import {
   templateStore,
 } from '@qunfa/aws';
 import { importJob, tagJob } from '@qunfa/domain';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../support/local';
 import { describeOptOutsApi } from '../support/opt-outs-spec';
 
@@ -36,4 +37,22 @@ describeOptOutsApi('HTTP API opt-outs (DynamoDB Local)', async () => {
     runs: new DynamoRunStore({ client, tableName }),
     runCounters: new DynamoRunCounters({ client, tableName: dynamo.tableNames.metrics }),
   };
+});
+
+describe('DynamoOptOutStore.remove', () => {
+  it('removes only the opt-out it was told of: one recorded since stays', async () => {
+    const store = new DynamoOptOutStore({
+      client: dynamo.documentClient,
+      tableName: dynamo.tableNames.suppressions,
+    });
+    const optOut = (at: string) => ({ phoneHash: 'h-race', phone: '+8613800000001', source: 'reply', at });
+    await store.add('t-race', optOut('2026-11-01T00:00:00.000Z'));
+    // A re-subscription read the opt-out of 1 November; the member replies TD again meanwhile.
+    await store.add('t-race', optOut('2026-11-02T00:00:00.000Z'));
+
+    await expect(store.remove('t-race', 'h-race', { ifAt: '2026-11-01T00:00:00.000Z' })).resolves.toBe(false);
+    expect(await store.optedOut('t-race', ['h-race'], { consistent: true })).toEqual(new Set(['h-race']));
+    await expect(store.remove('t-race', 'h-race', { ifAt: '2026-11-02T00:00:00.000Z' })).resolves.toBe(true);
+    expect(await store.optedOut('t-race', ['h-race'], { consistent: true })).toEqual(new Set());
+  });
 });

@@ -186,7 +186,7 @@ export const queues: Readonly<Record<QueueId, QueueDefinition>> = {
 export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
   api: {
     id: 'api',
-    purpose: 'The HTTP API for member data: keys, tenant, members, imports, segments.',
+    purpose: 'The HTTP API for member data: keys, tenant, members, imports, segments, opt-outs.',
     entry: 'functions/api/handler.ts',
     memoryMb: 1024,
     timeoutSeconds: 29,

@@ -137,8 +137,15 @@ export class MemoryOptOutStore implements OptOutStore {
     const last = optOuts.at(-1);
     return after.length > limit && last ? { optOuts, cursor: last.phoneHash } : { optOuts };
   }
-  async remove(tenantId: string, phoneHash: string): Promise<void> {
-    this.optOuts.delete(`${tenantId}:${phoneHash}`);
+  async remove(
+    tenantId: string,
+    phoneHash: string,
+    { ifAt }: { readonly ifAt?: string } = {},
+  ): Promise<boolean> {
+    const key = `${tenantId}:${phoneHash}`;
+    const current = this.optOuts.get(key);
+    if (!current || (ifAt !== undefined && current.at !== ifAt)) return false;
+    return this.optOuts.delete(key);
   }
   async optedOut(tenantId: string, phoneHashes: readonly string[]): Promise<Set<string>> {
     return new Set(phoneHashes.filter((hash) => this.optOuts.has(`${tenantId}:${hash}`)));

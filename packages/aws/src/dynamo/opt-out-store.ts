@@ -105,10 +105,30 @@ export class DynamoOptOutStore implements OptOutStore {
     return more ? { optOuts, cursor: last.phoneHash } : { optOuts };
   }
 
-  async remove(tenantId: string, phoneHash: string): Promise<void> {
-    await this.#client.send(
-      new DeleteCommand({ TableName: this.#tableName, Key: keyOf(tenantId, phoneHash) }),
-    );
+  async remove(
+    tenantId: string,
+    phoneHash: string,
+    { ifAt }: { readonly ifAt?: string } = {},
+  ): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new DeleteCommand({
+          TableName: this.#tableName,
+          Key: keyOf(tenantId, phoneHash),
+          ...(ifAt === undefined
+            ? {}
+            : {
+                ConditionExpression: '#at = :at',
+                ExpressionAttributeNames: { '#at': 'at' },
+                ExpressionAttributeValues: { ':at': ifAt },
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async optedOut(

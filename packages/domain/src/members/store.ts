@@ -77,7 +77,11 @@ export interface OptOutStore {
    * that resumes right after it, so a reader may stop in the middle of a page.
    */
   list(tenantId: string, options: { limit: number; cursor?: string }): Promise<OptOutPage>;
-  remove(tenantId: string, phoneHash: string): Promise<void>;
+  /**
+   * Removes the opt-out; with `ifAt`, only the one recorded at that time, so an opt-out that
+   * arrived since it was read (a reply, say) is never wiped: answers whether it was removed.
+   */
+  remove(tenantId: string, phoneHash: string, options?: { readonly ifAt?: string }): Promise<boolean>;
   /** Which of these numbers are opted out; `consistent` reads what was written a moment ago. */
   optedOut(
     tenantId: string,

@@ -133,7 +133,7 @@ export async function removeOptOut(
           'send {"consent": {"at", "source"}} with this request, or record it on the member first.',
       );
     }
-    await deps.optOuts.remove(tenantId, number.hash);
+    await removeAsRead(deps, { tenantId, hash: number.hash, at: optOut.at, masked });
     return { consentRecordedOn: [] };
   }
 
@@ -153,8 +153,18 @@ export async function removeOptOut(
   for (const member of members) {
     await patchMember(deps, { tenant, memberId: member.memberId, patch: { consent: granted } });
   }
-  await deps.optOuts.remove(tenantId, number.hash);
+  await removeAsRead(deps, { tenantId, hash: number.hash, at: optOut.at, masked });
   return { consentRecordedOn: members.map((member) => member.memberId).sort() };
+}
+
+/** Removes the opt-out that was read; one recorded since (a reply, say) stays: a 409. */
+async function removeAsRead(
+  deps: OptOutDeps,
+  { tenantId, hash, at, masked }: { tenantId: string; hash: string; at: string; masked: string },
+): Promise<void> {
+  if (!(await deps.optOuts.remove(tenantId, hash, { ifAt: at }))) {
+    throw new ConflictError(`${masked} opted out again while this request ran; the new opt-out stays.`);
+  }
 }
 
 export interface OptOutListPage {
