@@ -12,6 +12,7 @@ import {
 import { defaultSenderSettings, inChunks, type Member, mapWithConcurrency } from '@qunfa/domain';
 import { type PollerStats, startLocalStack } from '@qunfa/local';
 import { functions } from '@qunfa/resources';
+import * as z from 'zod';
 import { type BenchResult, round1 } from './support';
 
 // A campaign to BENCH_CAMPAIGN_MEMBERS (100,000) members on the local stack, end to end:
@@ -299,9 +300,28 @@ export async function campaign(): Promise<BenchResult> {
       phones: number;
       duplicateReferences: string[];
     };
+    // The invariants, from the simulator's own record and the run's final counts (recounted
+    // from the records at completion): nobody twice; every member ends with an outcome (sent,
+    // failed or unknown, or suppressed with a reason); every message recorded sent arrived. A
+    // provider call that timed out is `unknown` (never resent), whether or not it arrived.
+    const run = z
+      .object({
+        targeted: z.number(),
+        sent: z.number(),
+        failed: z.number(),
+        unknown: z.number(),
+        suppressed: z.object({ total: z.number(), byReason: z.record(z.string(), z.number()) }),
+      })
+      .parse(latest);
     const sent = simulated.total;
     const duplicates = simulated.total - simulated.phones + simulated.duplicateReferences.length;
-    const lost = members - simulated.phones;
+    const lost =
+      members -
+      (run.sent + run.failed + run.unknown + run.suppressed.total) +
+      Math.max(0, run.sent - simulated.phones);
+    console.log(
+      `  run: ${JSON.stringify(run)}; the simulator received ${simulated.total} for ${simulated.phones} phones`,
+    );
 
     const invocations = after.invocations - before.invocations;
     const handlerMs = after.handlerMs - before.handlerMs;
@@ -372,6 +392,7 @@ export async function campaign(): Promise<BenchResult> {
         usdPerMillion: round3(usdPerMillion),
         duplicates,
         lost,
+        unknown: run.unknown,
       },
       targets: { usdPerMillion: { max: 3 }, duplicates: { max: 0 }, lost: { max: 0 } },
     };
