@@ -55,10 +55,22 @@ describe('HTTP API', () => {
       '$default',
       'ANY /callbacks/{proxy+}',
       'ANY /campaigns',
+      'ANY /campaigns/{campaignId}/test-send',
       'ANY /campaigns/{proxy+}',
       'ANY /templates',
       'ANY /templates/{proxy+}',
     ]);
+  });
+
+  it('routes test sends to the tester function, the rest of /campaigns to the planner', () => {
+    const dev = synth('dev');
+
+    expect(routes(dev).get('ANY /campaigns/{campaignId}/test-send')?.IntegrationUri['Fn::GetAtt'][0]).toBe(
+      functionResource(dev, 'tester').logicalId,
+    );
+    expect(routes(dev).get('ANY /campaigns/{proxy+}')?.IntegrationUri['Fn::GetAtt'][0]).toBe(
+      functionResource(dev, 'planner').logicalId,
+    );
   });
 
   it('routes provider callbacks to the callbacks function', () => {
