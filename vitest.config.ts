@@ -23,7 +23,8 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 90_000 },
+        // Whole campaigns through faults take a minute alone, longer with both cores busy.
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 240_000, hookTimeout: 120_000 },
       },
       {
         extends: true,

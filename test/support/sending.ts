@@ -136,7 +136,7 @@ export async function campaignProgress(
 export async function pollUntil<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
-  { timeoutMs = 45_000, everyMs = 250 }: { timeoutMs?: number; everyMs?: number } = {},
+  { timeoutMs = 150_000, everyMs = 250 }: { timeoutMs?: number; everyMs?: number } = {},
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   let value = await read();
