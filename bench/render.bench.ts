@@ -9,6 +9,7 @@ import {
   type TemplateMember,
   validateTemplate,
 } from '../packages/domain/src/templates';
+import { seededRandom } from '../packages/local/src/simulator/random';
 import { type BenchResult, median, round1 } from './support';
 
 // What the sender does for every message: render a compiled template for one member and count
@@ -23,18 +24,6 @@ const members = 20_000;
 const runs = 7;
 const minRunMs = 300;
 
-// A fixed-seed generator: the same audience on every run and machine.
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const surnames = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '周', '吴'];
 const givenNames = ['小明', '丽', '建国', '婷婷', '伟', '芳', '思远', '子涵', '浩然', '雨萱'];
 const englishNames = ['Alex Chen', 'Mary Lee', 'John Smith', 'Zoë Wong', 'Sam O’Neil'];
@@ -43,7 +32,8 @@ const tiers = ['普通会员', '银卡会员', '金卡会员', 'Gold'];
 const zones = ['Asia/Shanghai', 'Asia/Hong_Kong', 'America/New_York', 'Europe/London'];
 
 function audience(): TemplateMember[] {
-  const random = generator(20250618);
+  // A fixed seed: the same audience on every run and machine.
+  const random = seededRandom(20250618);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   return Array.from({ length: members }, (): TemplateMember => {
     const english = random() < 0.15;

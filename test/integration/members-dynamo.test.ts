@@ -1,15 +1,5 @@
-import {
-  campaignStore,
-  DynamoImportPartStore,
-  DynamoRecordStore,
-  DynamoRunCounters,
-  DynamoRunStore,
-  memberDeps,
-  templateStore,
-} from '@qunfa/aws';
-import { importJob, tagJob } from '@qunfa/domain';
 import { afterAll, beforeAll } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../support/local';
+import { type LocalDynamo, memberApiStores, startLocalDynamo } from '../support/local';
 import { describeMembersApi } from '../support/members-spec';
 
 // The members specification against DynamoDB Local: shards, the phone index, string-set
@@ -23,17 +13,4 @@ beforeAll(async () => {
 
 afterAll(() => dynamo?.stop());
 
-describeMembersApi('HTTP API members (DynamoDB Local)', async () => {
-  const client = dynamo.documentClient;
-  const tableName = dynamo.tableNames.campaigns;
-  return {
-    ...memberDeps({ client, config: { table: (id) => dynamo.tableNames[id] } }),
-    imports: new DynamoRecordStore({ client, tableName, kind: 'IMPORT', schema: importJob, label: 'Import' }),
-    parts: new DynamoImportPartStore({ client, tableName }),
-    templates: templateStore({ client, tableName }),
-    tagJobs: new DynamoRecordStore({ client, tableName, kind: 'TAGJOB', schema: tagJob, label: 'Tag job' }),
-    campaigns: campaignStore({ client, tableName }),
-    runs: new DynamoRunStore({ client, tableName }),
-    runCounters: new DynamoRunCounters({ client, tableName: dynamo.tableNames.metrics }),
-  };
-});
+describeMembersApi('HTTP API members (DynamoDB Local)', async () => memberApiStores(dynamo));

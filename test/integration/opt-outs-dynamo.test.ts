@@ -1,16 +1,6 @@
-import {
-  campaignStore,
-  DynamoImportPartStore,
-  DynamoOptOutStore,
-  DynamoRecordStore,
-  DynamoRunCounters,
-  DynamoRunStore,
-  memberDeps,
-  templateStore,
-} from '@qunfa/aws';
-import { importJob, tagJob } from '@qunfa/domain';
+import { DynamoOptOutStore } from '@qunfa/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../support/local';
+import { type LocalDynamo, memberApiStores, startLocalDynamo } from '../support/local';
 import { describeOptOutsApi } from '../support/opt-outs-spec';
 
 // The opt-out specification against DynamoDB Local: the 64 buckets and the cursor that
@@ -24,20 +14,7 @@ beforeAll(async () => {
 
 afterAll(() => dynamo?.stop());
 
-describeOptOutsApi('HTTP API opt-outs (DynamoDB Local)', async () => {
-  const client = dynamo.documentClient;
-  const tableName = dynamo.tableNames.campaigns;
-  return {
-    ...memberDeps({ client, config: { table: (id) => dynamo.tableNames[id] } }),
-    imports: new DynamoRecordStore({ client, tableName, kind: 'IMPORT', schema: importJob, label: 'Import' }),
-    parts: new DynamoImportPartStore({ client, tableName }),
-    templates: templateStore({ client, tableName }),
-    tagJobs: new DynamoRecordStore({ client, tableName, kind: 'TAGJOB', schema: tagJob, label: 'Tag job' }),
-    campaigns: campaignStore({ client, tableName }),
-    runs: new DynamoRunStore({ client, tableName }),
-    runCounters: new DynamoRunCounters({ client, tableName: dynamo.tableNames.metrics }),
-  };
-});
+describeOptOutsApi('HTTP API opt-outs (DynamoDB Local)', async () => memberApiStores(dynamo));
 
 describe('DynamoOptOutStore.remove', () => {
   it('removes only the opt-out it was told of: one recorded since stays', async () => {

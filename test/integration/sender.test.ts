@@ -779,7 +779,6 @@ describe('the sender', () => {
         messages: {
           create: (...args) => real.create(...args),
           get: (...args) => real.get(...args),
-          getMany: (...args) => real.getMany(...args),
           claim: (...args) => real.claim(...args),
           scan: (...args) => real.scan(...args),
           shardsDone: (...args) => real.shardsDone(...args),

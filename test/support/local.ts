@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createDocumentClient, type DocumentClient } from '@qunfa/aws';
+import {
+  campaignStore,
+  createDocumentClient,
+  type DocumentClient,
+  DynamoImportPartStore,
+  DynamoRecordStore,
+  DynamoRunCounters,
+  DynamoRunStore,
+  memberDeps,
+  templateStore,
+} from '@qunfa/aws';
+import { importJob, tagJob } from '@qunfa/domain';
 import {
   type DynamoDbLocal,
   ensureQueue,
@@ -163,5 +174,21 @@ export async function startLocalAws({ stage = 'test' }: { stage?: string } = {})
     async stop() {
       await Promise.all([stopDynamo(), stopQueues()]);
     },
+  };
+}
+
+/** The member-data stores on DynamoDB Local, as the `api` function builds them (API specs). */
+export function memberApiStores(dynamo: LocalDynamo) {
+  const client = dynamo.documentClient;
+  const tableName = dynamo.tableNames.campaigns;
+  return {
+    ...memberDeps({ client, config: { table: (id) => dynamo.tableNames[id] } }),
+    imports: new DynamoRecordStore({ client, tableName, kind: 'IMPORT', schema: importJob, label: 'Import' }),
+    parts: new DynamoImportPartStore({ client, tableName }),
+    templates: templateStore({ client, tableName }),
+    tagJobs: new DynamoRecordStore({ client, tableName, kind: 'TAGJOB', schema: tagJob, label: 'Tag job' }),
+    campaigns: campaignStore({ client, tableName }),
+    runs: new DynamoRunStore({ client, tableName }),
+    runCounters: new DynamoRunCounters({ client, tableName: dynamo.tableNames.metrics }),
   };
 }

@@ -55,19 +55,6 @@ export class MemoryMessageStore implements MessageStore {
     return this.records.get(this.#key(tenantId, runId, memberId));
   }
 
-  async getMany(
-    tenantId: string,
-    runId: string,
-    memberIds: readonly string[],
-  ): Promise<Map<string, MessageRecord>> {
-    const found = new Map<string, MessageRecord>();
-    for (const memberId of memberIds) {
-      const record = this.records.get(this.#key(tenantId, runId, memberId));
-      if (record) found.set(memberId, record);
-    }
-    return found;
-  }
-
   claim(tenantId: string, runId: string, memberId: string, { token, now }: { token: string; now: Date }) {
     return this.move(tenantId, runId, memberId, { event: 'claim', token, now });
   }

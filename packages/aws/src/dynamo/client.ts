@@ -1,4 +1,4 @@
-import type { CredentialsSource, ObservedCall } from '../wire/aws-http';
+import type { CredentialsSource } from '../wire/aws-http';
 import { DocumentClient } from '../wire/dynamodb';
 
 /**
@@ -11,9 +11,6 @@ export function createDocumentClient(
     region?: string;
     /** Only for tools: functions use the execution role's credentials from the environment. */
     credentials?: CredentialsSource;
-    /** Counts requests and consumed capacity (benchmarks). */
-    observe?: (call: ObservedCall) => void;
-    returnConsumedCapacity?: boolean;
   } = {},
 ): DocumentClient {
   return new DocumentClient({ ...options, maxAttempts: 3 });

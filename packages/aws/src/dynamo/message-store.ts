@@ -18,7 +18,6 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '../wire/dynamodb';
-import { batchGetItems } from './batch-get';
 
 // Layout (docs/data-model.md), messages table:
 //   record   pk = <tenant>#RUN#<runId>#<shard 00–31 of the member>   sk = <memberId>
@@ -99,20 +98,6 @@ export class DynamoMessageStore implements MessageStore {
       }),
     );
     return Item ? toRecord(Item) : undefined;
-  }
-
-  async getMany(
-    tenantId: string,
-    runId: string,
-    memberIds: readonly string[],
-  ): Promise<Map<string, MessageRecord>> {
-    const items = await batchGetItems({
-      client: this.#client,
-      tableName: this.#tableName,
-      keys: [...new Set(memberIds)].map((memberId) => keyOf(tenantId, runId, memberId)),
-      consistentRead: true,
-    });
-    return new Map(items.map((item) => [String(item.sk), toRecord(item)]));
   }
 
   claim(tenantId: string, runId: string, memberId: string, { token, now }: { token: string; now: Date }) {

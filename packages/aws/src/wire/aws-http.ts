@@ -26,8 +26,6 @@ export interface AwsHttpOptions {
   readonly credentials?: CredentialsSource | undefined;
   /** Attempts per call, the first included (the SDK's standard mode: 3). */
   readonly maxAttempts?: number | undefined;
-  /** Told of every call, for the benchmarks' request and capacity counts. */
-  readonly observe?: ((call: ObservedCall) => void) | undefined;
   readonly env?: Record<string, string | undefined>;
   /** The global fetch, unless a unit test answers in its place. */
   readonly fetch?: typeof fetch;
@@ -178,7 +176,6 @@ export function createAwsHttp(options: AwsHttpOptions): AwsHttp {
   }
 
   const report = (call: ObservedCall): void => {
-    options.observe?.(call);
     for (const observer of processObservers) observer(call);
   };
   const call: AwsHttp['call'] = async (request) => {

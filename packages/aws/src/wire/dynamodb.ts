@@ -209,18 +209,13 @@ export class TransactionCanceledException extends AwsServiceError {
   }
 }
 
-export interface DocumentClientOptions extends Omit<AwsHttpOptions, 'service'> {
-  /** Ask every call for its consumed capacity (the `campaign` benchmark counts units). */
-  readonly returnConsumedCapacity?: boolean;
-}
+export type DocumentClientOptions = Omit<AwsHttpOptions, 'service'>;
 
 export class DocumentClient {
   readonly #http: AwsHttp;
-  readonly #returnConsumedCapacity: boolean;
 
   constructor(options: DocumentClientOptions = {}) {
     this.#http = createAwsHttp({ ...options, service: 'dynamodb' });
-    this.#returnConsumedCapacity = options.returnConsumedCapacity ?? false;
   }
 
   get endpoint(): string {
@@ -229,7 +224,7 @@ export class DocumentClient {
 
   async send<Input, Output>(command: DynamoCommand<Input, Output>): Promise<Output> {
     const body = toWire(command.input as Doc);
-    if (this.#returnConsumedCapacity || processMetering.returnConsumedCapacity) {
+    if (processMetering.returnConsumedCapacity) {
       body.ReturnConsumedCapacity = 'TOTAL';
     }
     let answer: Doc;

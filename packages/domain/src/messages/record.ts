@@ -151,8 +151,6 @@ export interface MessageStore {
     now: Date,
   ): Promise<{ created: string[]; existing: number }>;
   get(tenantId: string, runId: string, memberId: string): Promise<MessageRecord | undefined>;
-  /** The records of these members that exist, by member id (strongly consistent). */
-  getMany(tenantId: string, runId: string, memberIds: readonly string[]): Promise<Map<string, MessageRecord>>;
   /** pending → claimed, with a fresh token. */
   claim(
     tenantId: string,
