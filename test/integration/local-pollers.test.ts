@@ -419,6 +419,46 @@ describe('startQueuePoller', () => {
         await new Promise((resolve) => server.close(resolve));
       }
     });
+    it('passes the doom on when the doomed invocation ends before its n-th answer, and kills only once', async () => {
+      const calls: string[] = [];
+      const server = createServer((request, response) => {
+        calls.push(request.url ?? '');
+        response.end('ok');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      try {
+        const queue = await sqs.createQueue({ visibilityTimeoutSeconds: 2 });
+        const redelivered: string[] = [];
+        const poller = poll({
+          queue,
+          consumer: { batchSize: 1 },
+          timeoutSeconds: 30,
+          handler: async (event) => {
+            for (const record of event.Records) redelivered.push(record.body);
+          },
+          source: { entry: 'test/support/handlers/calls-in-turn.ts', rootDir: repoRoot },
+        });
+        poller.injectFaults({
+          kill: { invocation: 1, afterAnswers: { urlPrefix: `${base}/hit`, count: 2 } },
+        });
+
+        // The first invocation's calls are not counted: it ends well, and the next one is doomed.
+        await send(queue, [`${base}/miss`]);
+        await eventually(() => poller.stats().recordsDeleted === 1, 20_000);
+        expect(poller.stats()).toMatchObject({ invocations: 1, killedInvocations: 0 });
+        await send(queue, [`${base}/hit`]);
+        await eventually(() => poller.stats().killedInvocations === 1, 20_000);
+        await eventually(() => poller.stats().recordsDeleted === 2, 10_000);
+
+        expect(calls).toEqual(['/miss?call=1', '/miss?call=2', '/miss?call=3', '/hit?call=1', '/hit?call=2']);
+        expect(redelivered).toEqual([`${base}/hit`]);
+        expect(poller.stats()).toMatchObject({ invocations: 3, killedInvocations: 1 });
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
   });
 
   describe('stop', () => {

@@ -27,7 +27,8 @@ export type KillableOutcome =
 const childScript = fileURLToPath(new URL('./killable-child.ts', import.meta.url));
 
 const childMessage = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('result'), result: z.unknown() }),
+  // A handler that returns nothing sends no `result` key at all.
+  z.object({ kind: z.literal('result'), result: z.unknown().optional() }),
   z.object({ kind: z.literal('error'), message: z.string() }),
 ]);
 
@@ -66,7 +67,8 @@ export function invokeKillable({
           ? { killed: false, result: parsed.data.result }
           : { killed: false, error: parsed.data.message };
     });
-    child.on('exit', () => {
+    // 'close', not 'exit': a child's last IPC message may be handed over after its 'exit'.
+    child.on('close', () => {
       clearTimeout(guard);
       resolve(answer ?? { killed: true });
     });

@@ -81,7 +81,9 @@ export interface PollerFaults {
    * Kills the `invocation`-th invocation from now (1: the next one) in the middle of its
    * work: it runs in a child process that dies at once after its `afterAnswers.count`-th HTTP
    * answer from a URL starting with `afterAnswers.urlPrefix` (see killable.ts). Its records
-   * are not deleted, so SQS delivers them again after the visibility timeout.
+   * are not deleted, so SQS delivers them again after the visibility timeout. A doomed
+   * invocation that ends before that many answers (its batch was small, or throttled) passes
+   * the doom on to the next one: exactly one invocation is killed, whatever the batches.
    */
   readonly kill?: { readonly invocation: number; readonly afterAnswers: KillAfter };
 }
@@ -282,9 +284,12 @@ export function startQueuePoller({
     let failedIds: ReadonlySet<string> | 'all';
     const started = performance.now();
     try {
+      const armed = faults;
       const ran = await run(event, doomed).finally(() => {
         counters.handlerMs += performance.now() - started;
       });
+      // Survived its doom: the next invocation carries it (unless the faults were replaced).
+      if (doomed && !('killed' in ran) && faults === armed) untilKill = 1;
       if ('killed' in ran) {
         // Killed mid-flight: like a crash, nothing is deleted and every record comes back.
         counters.killedInvocations += 1;
