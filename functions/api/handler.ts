@@ -1,10 +1,12 @@
 import { createHttpHandler, memberApiRoutes } from '@qunfa/api';
 import {
+  conversionDeps,
   createDocumentClient,
   createLogger,
   importDeps,
   loadFunctionConfig,
   memberDeps,
+  replyRuleDeps,
   tenancyDeps,
 } from '@qunfa/aws';
 
@@ -17,7 +19,15 @@ const members = memberDeps({ client, config });
 const jobs = importDeps({ client, config });
 
 export const handler = createHttpHandler({
-  routes: memberApiRoutes({ tenancy, members, segments: members, imports: jobs, tagJobs: jobs }),
+  routes: memberApiRoutes({
+    tenancy,
+    members,
+    segments: members,
+    imports: jobs,
+    tagJobs: jobs,
+    replyRules: replyRuleDeps({ client, config }),
+    conversions: conversionDeps({ client, config }),
+  }),
   tenancy,
   logger: createLogger({ service: 'api', level: config.logLevel }),
 });

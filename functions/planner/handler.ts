@@ -3,12 +3,14 @@ import {
   campaignDeps,
   createDocumentClient,
   createLogger,
+  DynamoMessageStore,
   loadFunctionConfig,
+  memberDeps,
   templateDeps,
   tenancyDeps,
 } from '@qunfa/aws';
 
-// The sending side of the HTTP API (templates, campaigns, schedules, progress),
+// The sending side of the HTTP API (templates, campaigns, schedules, progress, reports),
 // routed here by API Gateway on /templates and /campaigns (resources: httpRoutes).
 const config = loadFunctionConfig('planner');
 const client = createDocumentClient();
@@ -19,6 +21,10 @@ export const handler = createHttpHandler({
     tenancy,
     templates: templateDeps({ client, config }),
     campaigns: campaignDeps({ client, config }),
+    runMessages: {
+      messages: new DynamoMessageStore({ client, tableName: config.table('messages') }),
+      members: memberDeps({ client, config }).members,
+    },
   }),
   tenancy,
   logger: createLogger({ service: 'planner', level: config.logLevel }),

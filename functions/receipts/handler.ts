@@ -1,14 +1,24 @@
-import { createLogger, createQueueHandler, loadFunctionConfig } from '@qunfa/aws';
-import { receiptMessage } from '@qunfa/domain';
+import {
+  createDocumentClient,
+  createLogger,
+  createQueueHandler,
+  loadFunctionConfig,
+  receiptDeps,
+} from '@qunfa/aws';
+import { processCallbackBatch, receiptQueueMessage } from '@qunfa/domain';
 
-// Applying receipts, replies and clicks arrives with the receipts issue; until then a callback is validated and acknowledged.
+// The receipt queue's consumer: each verified provider callback (receipts and replies) is
+// applied by the domain (packages/domain/src/receipts/process.ts); a failure retries the
+// callback alone (partial batch failure), which is harmless: every move is conditional.
 const config = loadFunctionConfig('receipts');
 const logger = createLogger({ service: 'receipts', level: config.logLevel });
+const deps = receiptDeps({ client: createDocumentClient(), config, logger });
 
 export const handler = createQueueHandler({
-  schema: receiptMessage,
+  schema: receiptQueueMessage,
   logger,
   process: async (message) => {
-    logger.info('receipt message accepted', { tenantId: message.tenantId, type: message.type });
+    const report = await processCallbackBatch(deps, message);
+    logger.info('callback applied', { tenantId: message.tenantId, provider: message.provider, ...report });
   },
 });

@@ -3,6 +3,7 @@ import {
   functionIds,
   functions,
   httpRoutes,
+  publicUrlEnv,
   type QueueId,
   queueIds,
   queues,
@@ -108,6 +109,8 @@ export class StatelessStack extends Stack {
     const { api, stage } = this.httpApi(settings, props.corsAllowOrigins);
     this.api = api;
     this.apiStage = stage;
+    // The sender's default short-link domain: this API's own URL (its `/l/{code}` route).
+    this.functions.sender.addEnvironment(publicUrlEnv, stage.url);
 
     this.alarms = new OperationsAlarms(this, 'Alarms', {
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),

@@ -5,6 +5,7 @@ import {
   type FunctionId,
   functionIds,
   functions,
+  publicUrlEnv,
   queueEnvName,
   scheduleEnv,
   tableEnvName,
@@ -58,6 +59,10 @@ function expectedEnvironment(synthesized: Synthesized, functionId: FunctionId): 
           [scheduleEnv.targetArn]: 'queue:start',
         }
       : {}),
+    // The sender's default short-link domain: the HTTP API's own URL.
+    ...(functionId === 'sender'
+      ? { [publicUrlEnv]: expect.stringMatching(/^https:\/\/resource:HttpApi\w+\.execute-api\./) }
+      : {}),
   };
 }
 
@@ -107,13 +112,21 @@ describe('QunfaFunction', () => {
       expect([properties.MemorySize, properties.Timeout]).toEqual([1024, 300]);
     });
 
-    it('hands the callbacks function the tenants table and the receipt queue only', () => {
+    it('hands the callbacks function the tenants and metrics tables and the receipt queue only', () => {
       const environment = functionEnvironment(bundled(), 'callbacks');
 
       expect(Object.keys(environment).sort()).toEqual(
-        ['LOG_LEVEL', 'NODE_OPTIONS', 'QUEUE_RECEIPT_URL', 'QUNFA_STAGE', 'TABLE_TENANTS'].sort(),
+        [
+          'LOG_LEVEL',
+          'NODE_OPTIONS',
+          'QUEUE_RECEIPT_URL',
+          'QUNFA_STAGE',
+          'TABLE_METRICS',
+          'TABLE_TENANTS',
+        ].sort(),
       );
       expect(environment.TABLE_TENANTS).toBe('table:tenants');
+      expect(environment.TABLE_METRICS).toBe('table:metrics');
     });
 
     it('points the planner function at the stage schedule group and the start queue', () => {

@@ -57,6 +57,8 @@ describe('HTTP API', () => {
       'ANY /campaigns',
       'ANY /campaigns/{campaignId}/test-send',
       'ANY /campaigns/{proxy+}',
+      'ANY /events',
+      'ANY /l/{code}',
       'ANY /templates',
       'ANY /templates/{proxy+}',
     ]);

@@ -173,12 +173,15 @@ describe('function permissions', () => {
   });
 
   describe('concrete cases', () => {
-    it('lets callbacks read tenants and nothing else in DynamoDB', () => {
+    it('lets callbacks read tenants and write callback ids to metrics, nothing else in DynamoDB', () => {
       const permissions = functionPermissions(synth('dev'), 'callbacks');
 
       expect(actionsOnTable(permissions, 'members')).toEqual([]);
+      expect(actionsOnTable(permissions, 'messages')).toEqual([]);
       expect(actionsOnTable(permissions, 'tenants')).toContain('dynamodb:GetItem');
       expect(actionsOnTable(permissions, 'tenants')).not.toContain('dynamodb:PutItem');
+      expect(actionsOnTable(permissions, 'metrics')).toContain('dynamodb:PutItem');
+      expect(actionsOnTable(permissions, 'metrics')).not.toContain('dynamodb:GetItem');
     });
 
     it('does not let receipts send to the send queue', () => {

@@ -39,6 +39,7 @@ const functions = {
     memoryMb: 512,
     handler: capture('callbacks'),
   },
+  links: { name: 'qunfa-test-links', timeoutSeconds: 0.5, memoryMb: 256, handler: capture('links') },
 };
 
 beforeAll(async () => {
@@ -169,6 +170,12 @@ describe('startGateway', () => {
       expect(seen?.functionId).toBe('api');
       expect(event().routeKey).toBe('$default');
       expect(event()).not.toHaveProperty('pathParameters');
+    });
+
+    it('routes a short link, /l/{code}, to links with its code', async () => {
+      await send({ path: '/l/Ab3dE9xy' });
+      expect(seen?.functionId).toBe('links');
+      expect(event()).toMatchObject({ routeKey: 'ANY /l/{code}', pathParameters: { code: 'Ab3dE9xy' } });
     });
 
     it('leaves out body, cookies and queryStringParameters when the request has none', async () => {

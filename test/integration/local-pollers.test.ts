@@ -391,7 +391,8 @@ describe('startQueuePoller', () => {
       const address = server.address();
       const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hit`;
       try {
-        const queue = await sqs.createQueue({ visibilityTimeoutSeconds: 2 });
+        // Longer than a child process takes to start on a busy machine: no redelivery before the kill.
+        const queue = await sqs.createQueue({ visibilityTimeoutSeconds: 10 });
         await send(queue, [url]);
 
         // The doomed invocation runs the entry's handler, which calls the URL three times per
@@ -412,7 +413,7 @@ describe('startQueuePoller', () => {
         expect(calls).toEqual(['/hit?call=1', '/hit?call=2']);
         expect(poller.stats()).toMatchObject({ failedInvocations: 1, recordsDeleted: 0 });
         expect(await depth(queue.url)).toEqual({ visible: 0, inFlight: 1 });
-        await eventually(() => poller.stats().recordsDeleted === 1, 10_000);
+        await eventually(() => poller.stats().recordsDeleted === 1, 30_000);
         expect(redelivered).toEqual([url]);
         expect(calls).toHaveLength(2);
       } finally {
@@ -429,7 +430,8 @@ describe('startQueuePoller', () => {
       const address = server.address();
       const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
       try {
-        const queue = await sqs.createQueue({ visibilityTimeoutSeconds: 2 });
+        // Longer than a child process takes to start on a busy machine: no redelivery before the kill.
+        const queue = await sqs.createQueue({ visibilityTimeoutSeconds: 10 });
         const redelivered: string[] = [];
         const poller = poll({
           queue,
@@ -450,7 +452,7 @@ describe('startQueuePoller', () => {
         expect(poller.stats()).toMatchObject({ invocations: 1, killedInvocations: 0 });
         await send(queue, [`${base}/hit`]);
         await eventually(() => poller.stats().killedInvocations === 1, 20_000);
-        await eventually(() => poller.stats().recordsDeleted === 2, 10_000);
+        await eventually(() => poller.stats().recordsDeleted === 2, 30_000);
 
         expect(calls).toEqual(['/miss?call=1', '/miss?call=2', '/miss?call=3', '/hit?call=1', '/hit?call=2']);
         expect(redelivered).toEqual([`${base}/hit`]);

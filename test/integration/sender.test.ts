@@ -456,6 +456,48 @@ describe('the sender', () => {
     expect((await s.deps.campaigns.get(s.tenant.tenantId, s.campaign.campaignId))?.state).toBe('completed');
   });
 
+  it('starts nothing after its deadline: what it could not start comes back, and is sent once', async () => {
+    const s = await scenario({ size: 40 });
+    // A store so slow that the invocation's deadline (45 s) passes with its first claim.
+    const slow: SenderDeps = {
+      ...s.deps,
+      messages: new Proxy(s.deps.messages, {
+        get(store, name) {
+          if (name === 'claim') {
+            return async (...args: Parameters<SenderDeps['messages']['claim']>) => {
+              const result = await store.claim(...args);
+              s.clock.advance(50_000);
+              return result;
+            };
+          }
+          const value: unknown = Reflect.get(store, name);
+          return typeof value === 'function' ? value.bind(store) : value;
+        },
+      }),
+    };
+
+    const first = await invoke(slow, s.sends);
+
+    // Nothing was sent; every member is pending again and on its way back; no claim waits out a lease.
+    expect(first.errors).toEqual([]);
+    expect((await received()).total).toBe(0);
+    const back = first.requeued
+      .filter(({ message }) => !message.probe)
+      .flatMap(({ message }) => message.memberIds);
+    expect(back.sort()).toEqual(s.members.map(({ memberId }) => memberId).sort());
+    expect((await records(s)).map(({ state }) => state)).toEqual(s.members.map(() => 'pending'));
+
+    // The next invocations send each member once.
+    await drain(
+      s.deps,
+      first.requeued.filter(({ message }) => !message.probe).map(({ message }) => message),
+    );
+    const got = await received();
+    expect(got.total).toBe(40);
+    expect(got.duplicateReferences).toEqual([]);
+    await expectCountsAddUp(s);
+  });
+
   it('sends once per member when the same batch is delivered twice at once and again later', async () => {
     const s = await scenario({ size: 60 });
 
@@ -681,7 +723,8 @@ describe('the sender', () => {
   describe('provider answers', () => {
     it('requeues throttled messages, never failing them, until every member has one', async () => {
       const s = await scenario({ size: 30 });
-      simulator.configure({ rateLimit: { partsPerSecond: 10, burstParts: 10 } });
+      // A burst of 3: the sender's 25 concurrent calls exceed it however slow the machine.
+      simulator.configure({ rateLimit: { partsPerSecond: 10, burstParts: 3 } });
 
       const { requeues } = await drain(s.deps, s.sends);
 
@@ -781,6 +824,7 @@ describe('the sender', () => {
           get: (...args) => real.get(...args),
           claim: (...args) => real.claim(...args),
           scan: (...args) => real.scan(...args),
+          scanShard: (...args) => real.scanShard(...args),
           shardsDone: (...args) => real.shardsDone(...args),
           markShardDone: (...args) => real.markShardDone(...args),
           move: async (tenantId, runId, memberId, move) => {

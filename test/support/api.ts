@@ -4,6 +4,7 @@ import { createLogger } from '@qunfa/aws';
 import {
   createTenant,
   type MemberJobMessage,
+  type RunMessageDeps,
   type SenderProvider,
   type TenancyDeps,
   type TenantStore,
@@ -27,11 +28,14 @@ export function testApi({
     random: (n) => randomBytes(n),
     now: () => new Date('2026-11-23T08:00:00Z'),
   },
+  runMessages,
 }: {
   stores?: TestStores;
   scheduler?: MemoryScheduler;
   provider?: SenderProvider;
   tenancy?: TenancyDeps;
+  /** GET /campaigns/{id}/messages: absent unless given. */
+  runMessages?: RunMessageDeps;
 } = {}): {
   api: ApiHandler;
   stores: TestStores;
@@ -63,6 +67,7 @@ export function testApi({
     },
     templates: stores,
     campaigns: { ...stores, scheduler },
+    ...(runMessages === undefined ? {} : { runMessages }),
     testSends: {
       campaigns: stores.campaigns,
       templates: stores.templates,

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createDocumentClient, DynamoMessageStore, DynamoOptOutStore } from '@qunfa/aws';
-import { type MessageRecord, phoneHash } from '@qunfa/domain';
+import { createDocumentClient, DynamoMemberStore, DynamoMessageStore, DynamoOptOutStore } from '@qunfa/aws';
+import { type Member, type MessageRecord, phoneHash } from '@qunfa/domain';
 import type { SimulatorConfigPatch } from '@qunfa/local';
 import { expect } from 'vitest';
 import * as z from 'zod';
@@ -39,6 +39,20 @@ export async function putMembers(env: TestStack, members: readonly TestMember[])
       ),
     );
     expect(puts.map(({ status }) => status)).toEqual(puts.map(() => 201));
+  }
+}
+
+/**
+ * Writes members straight to the members table, 2,000 per call: for audiences too large to
+ * put through the API one by one in a test (the API's own path is tested elsewhere).
+ */
+export async function seedMembers(env: TestStack, members: readonly Member[]): Promise<void> {
+  const store = new DynamoMemberStore({ client: documentClient(env), tableName: env.stack.tables.members });
+  for (let start = 0; start < members.length; start += 2_000) {
+    await store.put(
+      env.tenantId,
+      members.slice(start, start + 2_000).map((member) => ({ member, expectedUpdatedAt: null })),
+    );
   }
 }
 

@@ -3,8 +3,11 @@ import type { QunfaLogger } from '@qunfa/aws';
 import {
   authenticate,
   type CampaignDeps,
+  type ConversionDeps,
   type ImportDeps,
   type MemberDeps,
+  type ReplyRuleDeps,
+  type RunMessageDeps,
   type SegmentDeps,
   type TagJobDeps,
   type TemplateDeps,
@@ -14,9 +17,12 @@ import {
 import { accessLog, createRouter, httpErrors, type Route } from '@qunfa/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { campaignRoutes, testSendRoutes } from './routes/campaigns';
+import { eventRoutes } from './routes/events';
 import { importRoutes } from './routes/imports';
 import { memberRoutes } from './routes/members';
 import { optOutRoutes } from './routes/opt-outs';
+import { replyRuleRoutes } from './routes/reply-rules';
+import { reportRoutes } from './routes/reports';
 import { segmentRoutes } from './routes/segments';
 import { templateRoutes } from './routes/templates';
 import { tenancyRoutes } from './routes/tenancy';
@@ -29,7 +35,13 @@ export interface ApiDeps {
   readonly templates: TemplateDeps;
   readonly tagJobs: TagJobDeps;
   readonly campaigns: CampaignDeps;
+  /** GET /campaigns/{id}/messages (served by `planner`); without it that route is absent. */
+  readonly runMessages?: RunMessageDeps;
   readonly testSends: TestSendDeps;
+  /** GET/PUT /reply-rules (served by `api`); without it those routes are absent. */
+  readonly replyRules?: ReplyRuleDeps;
+  /** POST /events (served by `api`); without it the route is absent. */
+  readonly conversions?: ConversionDeps;
   readonly logger: QunfaLogger;
 }
 
@@ -40,7 +52,10 @@ export type ApiHandler = (
 
 /** The routes of the `api` function: keys, tenant, members, opt-outs, imports, segments. */
 export function memberApiRoutes(
-  deps: Pick<ApiDeps, 'tenancy' | 'members' | 'segments' | 'imports' | 'tagJobs'>,
+  deps: Pick<
+    ApiDeps,
+    'tenancy' | 'members' | 'segments' | 'imports' | 'tagJobs' | 'replyRules' | 'conversions'
+  >,
 ): Route[] {
   return [
     ...tenancyRoutes(deps.tenancy),
@@ -53,14 +68,24 @@ export function memberApiRoutes(
     ...optOutRoutes({ optOuts: deps.members, tenants: deps.tenancy.store }),
     ...segmentRoutes({ segments: deps.segments, tenants: deps.tenancy.store }),
     ...importRoutes(deps.imports),
+    ...(deps.replyRules === undefined ? [] : replyRuleRoutes({ replyRules: deps.replyRules })),
+    ...(deps.conversions === undefined
+      ? []
+      : eventRoutes({ conversions: deps.conversions, tenants: deps.tenancy.store })),
   ];
 }
 
-/** The routes of the `planner` function: templates and campaigns. */
-export function plannerRoutes(deps: Pick<ApiDeps, 'tenancy' | 'templates' | 'campaigns'>): Route[] {
+/** The routes of the `planner` function: templates, campaigns and their reports. */
+export function plannerRoutes(
+  deps: Pick<ApiDeps, 'tenancy' | 'templates' | 'campaigns' | 'runMessages'>,
+): Route[] {
   return [
     ...templateRoutes({ templates: deps.templates, tenants: deps.tenancy.store }),
     ...campaignRoutes({ campaigns: deps.campaigns, tenants: deps.tenancy.store }),
+    ...reportRoutes({
+      campaigns: deps.campaigns,
+      ...(deps.runMessages === undefined ? {} : { runMessages: deps.runMessages }),
+    }),
   ];
 }
 

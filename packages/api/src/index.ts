@@ -2,4 +2,5 @@
 // middy handler that functions/api wires to its adapters.
 
 export * from './app';
+export * from './callbacks';
 export * from './routes/tenancy';

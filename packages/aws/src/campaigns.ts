@@ -8,6 +8,7 @@ import {
   cleanDeltas,
   cleanFinalCounts,
   type FinalRunCounts,
+  isRecountedKey,
   type RecordPage,
   type RunCounters,
   type RunDeltas,
@@ -16,6 +17,7 @@ import {
   type SchedulerPort,
   tallyOf,
   ValidationError,
+  withHourlyCounts,
 } from '@qunfa/domain';
 import { ConfigError, type FunctionConfig } from './config';
 import { batchGetItems } from './dynamo/batch-get';
@@ -166,25 +168,47 @@ export class DynamoRunCounters implements RunCounters {
   }
 
   async add(tenantId: string, campaignId: string, runId: string, deltas: RunDeltas): Promise<void> {
-    const increments = [...cleanDeltas(deltas)];
-    if (increments.length === 0) return;
+    const update = this.addition(tenantId, campaignId, runId, deltas);
+    if (update) await this.#client.send(new UpdateCommand(update));
+  }
+
+  /**
+   * The update `add` makes (on a random shard), for a caller that writes it in a transaction
+   * with its own item (a conversion counted once per event); undefined when nothing is added.
+   */
+  addition(
+    tenantId: string,
+    campaignId: string,
+    runId: string,
+    deltas: RunDeltas,
+  ):
+    | {
+        TableName: string;
+        Key: { pk: string; sk: string };
+        UpdateExpression: string;
+        ExpressionAttributeNames: Record<string, string>;
+        ExpressionAttributeValues: Record<string, unknown>;
+      }
+    | undefined {
+    const now = this.#now();
+    // The timeline's hour buckets go with the same write (campaigns/counters.ts).
+    const increments = [...cleanDeltas(withHourlyCounts({ deltas, at: now }))];
+    if (increments.length === 0) return undefined;
     // Counter keys hold dots (`variant.A.sent`): always through placeholders, never as paths.
     const names: Record<string, string> = { '#first': 'firstAt', '#last': 'lastAt' };
-    const values: Record<string, unknown> = { ':now': this.#now().toISOString() };
+    const values: Record<string, unknown> = { ':now': now.toISOString() };
     const adds = increments.map(([key, by], i) => {
       names[`#c${i}`] = key;
       values[`:c${i}`] = by;
       return `#c${i} :c${i}`;
     });
-    await this.#client.send(
-      new UpdateCommand({
-        TableName: this.#tableName,
-        Key: { pk: this.#pk(tenantId, campaignId, runId, this.#shard()), sk: countsSortKey },
-        UpdateExpression: `ADD ${adds.join(', ')} SET #first = if_not_exists(#first, :now), #last = :now`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    return {
+      TableName: this.#tableName,
+      Key: { pk: this.#pk(tenantId, campaignId, runId, this.#shard()), sk: countsSortKey },
+      UpdateExpression: `ADD ${adds.join(', ')} SET #first = if_not_exists(#first, :now), #last = :now`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
   }
 
   async finalize(
@@ -211,6 +235,39 @@ export class DynamoRunCounters implements RunCounters {
       return true;
     } catch (error) {
       // Final counts there already: another invocation completed the run first.
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Moves a completed run's final counts by `deltas` (recounted keys only: a receipt settling
+   * an `unknown` after completion, campaigns/counters.ts). Nothing when the run has no final
+   * counts yet: its recount, still to come, reads the record as moved. True when amended.
+   */
+  async amendFinal(tenantId: string, campaignId: string, runId: string, deltas: RunDeltas): Promise<boolean> {
+    const increments = [...cleanDeltas(deltas)].filter(([key]) => isRecountedKey(key));
+    if (increments.length === 0) return false;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const adds = increments.map(([key, by], i) => {
+      names[`#c${i}`] = key;
+      values[`:c${i}`] = by;
+      return `#c${i} :c${i}`;
+    });
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { pk: this.#pk(tenantId, campaignId, runId, 'FINAL'), sk: countsSortKey },
+          UpdateExpression: `ADD ${adds.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }

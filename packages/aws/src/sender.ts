@@ -21,6 +21,7 @@ import { DynamoOptOutStore } from './dynamo/opt-out-store';
 import { DynamoRateLimiter } from './dynamo/rate-limiter';
 import { DynamoRunBudget } from './dynamo/run-budget';
 import { DynamoTenantStore } from './dynamo/tenant-store';
+import { senderLinks } from './links';
 import type { QunfaLogger } from './logging/logger';
 import { createQueueHandler, type QueueHandler } from './sqs/queue-handler';
 import { queueDelayedBatchSender } from './sqs/send';
@@ -129,6 +130,7 @@ export function senderDeps({
     newToken: () => randomBase62({ random: (size) => randomBytes(size), length: 16 }),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     settings: { leaseMs: queues.send.visibilityTimeoutSeconds * 1_000 },
+    links: senderLinks({ client, tableName: config.table('messages'), env }),
   };
 }
 

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bootstrapFirstTenant, createDocumentClient } from '@qunfa/aws';
 import type { BootstrapResult } from '@qunfa/domain';
-import { functions, httpRoutes, type QueueId, queueIds, scheduleGroup, type TableId } from '@qunfa/resources';
+import {
+  functions,
+  httpRoutes,
+  publicUrlEnv,
+  type QueueId,
+  queueIds,
+  scheduleGroup,
+  type TableId,
+} from '@qunfa/resources';
 import * as z from 'zod';
 import { installMovableClock, type MovableClock } from './clock';
 import { checkJava, type DynamoDbLocal, ensureTables, startDynamoDbLocal } from './dynamo';
@@ -245,6 +253,9 @@ async function start({
       }),
     );
     components = { dynamodb, sqs, pollers, scheduler, simulator, gateway };
+    // Known only now too: the stack's public URL, the sender's default short-link domain.
+    env[publicUrlEnv] = gateway.url;
+    applyEnvironment({ [publicUrlEnv]: gateway.url });
     // The API's address is known only now: the simulator's receipts and replies go to it.
     if (simulatorConfig.callbacks?.url === undefined) {
       simulator.configure({ callbacks: { url: `${gateway.url}/callbacks/simulator/{account}` } });

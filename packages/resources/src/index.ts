@@ -75,6 +75,7 @@ export const functionIds = [
   'sender',
   'receipts',
   'importer',
+  'links',
 ] as const;
 export type FunctionId = (typeof functionIds)[number];
 
@@ -119,7 +120,8 @@ export const tables: Readonly<Record<TableId, TableDefinition>> = {
   },
   messages: {
     id: 'messages',
-    purpose: 'One record per (campaign run, member), claimed before the provider call.',
+    purpose:
+      'One record per (campaign run, member), claimed before the provider call; short links, member activity, conversions.',
     partitionKey: pk,
     sortKey: sk,
     globalIndexes: [{ ...gsi1, projection: 'keys' }],
@@ -195,6 +197,9 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
       members: 'readWrite',
       campaigns: 'readWrite',
       suppressions: 'readWrite',
+      // POST /events: member activity read, conversions written with their run's counters.
+      messages: 'readWrite',
+      metrics: 'readWrite',
     },
     sendsTo: ['import'],
     schedules: false,
@@ -244,7 +249,8 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
     entry: 'functions/callbacks/handler.ts',
     memoryMb: 512,
     timeoutSeconds: 10,
-    tables: { tenants: 'read' },
+    // The tenant of the account; the callback ids seen, to refuse a replay (one conditional put).
+    tables: { tenants: 'read', metrics: 'write' },
     sendsTo: ['receipt'],
     schedules: false,
   },
@@ -310,6 +316,18 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
     sendsTo: [],
     schedules: false,
   },
+  // Public and hit by every click: a function of its own, its bundle only the look-up, the
+  // click's two writes and the redirect, so it starts fast and scales apart from the API.
+  links: {
+    id: 'links',
+    purpose: 'Short links: GET /l/{code} redirects to the merchant URL and counts the click.',
+    entry: 'functions/links/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    tables: { messages: 'readWrite', metrics: 'readWrite' },
+    sendsTo: [],
+    schedules: false,
+  },
 };
 
 /** Where EventBridge Scheduler keeps qunfa's one-time and recurring campaign schedules. */
@@ -323,11 +341,14 @@ export const scheduleGroup = {
 /** API Gateway HTTP API routing: which function serves which paths. */
 export const httpRoutes = [
   { path: '/callbacks/{proxy+}', functionId: 'callbacks' },
+  { path: '/l/{code}', functionId: 'links' },
   { path: '/templates', functionId: 'planner' },
   { path: '/templates/{proxy+}', functionId: 'planner' },
   { path: '/campaigns', functionId: 'planner' },
   { path: '/campaigns/{proxy+}', functionId: 'planner' },
   { path: '/campaigns/{campaignId}/test-send', functionId: 'tester' },
+  // On `$default`'s function too, named so that it has a route (and throttle) of its own.
+  { path: '/events', functionId: 'api' },
   { path: '$default', functionId: 'api' },
 ] as const satisfies readonly { path: string; functionId: FunctionId }[];
 
@@ -340,6 +361,12 @@ export function tableEnvName(id: TableId): string {
 export function queueEnvName(id: QueueId): string {
   return `QUEUE_${id.toUpperCase()}_URL`;
 }
+
+/**
+ * The stack's public base URL (the HTTP API's), for the sender: the short-link domain of a
+ * tenant without its own `linkDomain`.
+ */
+export const publicUrlEnv = 'QUNFA_PUBLIC_URL';
 
 export const scheduleEnv = {
   group: 'SCHEDULE_GROUP',

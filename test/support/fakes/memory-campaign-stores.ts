@@ -11,6 +11,7 @@ import {
   type RunTally,
   tallyOf,
   ValidationError,
+  withHourlyCounts,
 } from '@qunfa/domain';
 
 /**
@@ -70,10 +71,11 @@ export class MemoryRunCounters implements RunCounters {
   }
 
   async add(tenantId: string, campaignId: string, runId: string, deltas: RunDeltas): Promise<void> {
-    const increments = cleanDeltas(deltas);
+    const now = this.#now();
+    const increments = cleanDeltas(withHourlyCounts({ deltas, at: now }));
     if (increments.size === 0) return;
     const key = `${tenantId}\u0000${campaignId}#${runId}`;
-    const at = this.#now().toISOString();
+    const at = now.toISOString();
     const run = this.#runs.get(key) ?? { counts: new Map<string, number>(), firstAt: at, lastAt: at };
     for (const [counter, by] of increments) run.counts.set(counter, (run.counts.get(counter) ?? 0) + by);
     this.#runs.set(key, { ...run, lastAt: at });

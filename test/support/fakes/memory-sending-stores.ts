@@ -8,6 +8,7 @@ import {
   type MessageRecord,
   type MessageStore,
   type MoveResult,
+  memberShard,
   type NewMessageRecord,
   type OutgoingSms,
   type RateTake,
@@ -96,6 +97,39 @@ export class MemoryMessageStore implements MessageStore {
     const prefix = `${tenantId}\u0000${runId}\u0000`;
     const page = [...this.records].filter(([key]) => key.startsWith(prefix)).map(([, record]) => record);
     if (page.length > 0) yield page;
+  }
+
+  async *scanShard(tenantId: string, runId: string, shard: number): AsyncIterable<MessageRecord[]> {
+    for await (const page of this.scan(tenantId, runId)) {
+      const inShard = page.filter((record) => memberShard(record.memberId) === shard);
+      if (inShard.length > 0) yield inShard;
+    }
+  }
+
+  /** RunMessagePages: in member id order, the cursor the last member id given. */
+  async page(
+    tenantId: string,
+    runId: string,
+    {
+      limit,
+      cursor,
+      state,
+      variantId,
+    }: { limit: number; cursor?: string; state?: string; variantId?: string },
+  ): Promise<{ records: MessageRecord[]; cursor?: string }> {
+    const matching: MessageRecord[] = [];
+    for await (const page of this.scan(tenantId, runId)) matching.push(...page);
+    const records = matching
+      .filter(
+        (record) =>
+          (state === undefined || record.state === state) &&
+          (variantId === undefined || record.variantId === variantId),
+      )
+      .filter((record) => cursor === undefined || record.memberId > cursor)
+      .sort((a, b) => a.memberId.localeCompare(b.memberId));
+    const page = records.slice(0, limit);
+    const last = page.at(-1);
+    return records.length > limit && last ? { records: page, cursor: last.memberId } : { records: page };
   }
 
   async shardsDone(tenantId: string, runId: string): Promise<Set<number>> {

@@ -106,12 +106,12 @@ describe('run counters', () => {
       'variant.B.suppressed.quiet_hours': 2,
       unknown: -1,
     });
-    const invalid = runDeltas.safeParse({ 'variant.A': 1, clicks: 2, sent: 1.5 });
+    const invalid = runDeltas.safeParse({ 'variant.A': 1, bounces: 2, sent: 1.5 });
 
     expect(valid.success).toBe(true);
     expect(invalid.error?.issues.map((issue) => issue.path.join('.'))).toEqual([
       'variant.A',
-      'clicks',
+      'bounces',
       'sent',
     ]);
   });

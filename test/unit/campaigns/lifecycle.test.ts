@@ -41,9 +41,9 @@ const allowed: Record<CampaignState, Partial<Record<CampaignAction, CampaignStat
   },
   running: { pause: 'paused', complete: 'completed', fail: 'failed', cancel: 'cancelled' },
   paused: { resume: 'running', complete: 'completed', fail: 'failed', cancel: 'cancelled' },
-  completed: {},
+  completed: { retry: 'scheduled' },
   cancelled: {},
-  failed: {},
+  failed: { retry: 'scheduled' },
 };
 
 describe('transition', () => {

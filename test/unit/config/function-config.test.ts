@@ -116,6 +116,7 @@ describe('loadFunctionConfig', () => {
     const env = {
       QUNFA_STAGE: 'dev',
       TABLE_TENANTS: 'qunfa-dev-tenants',
+      TABLE_METRICS: 'qunfa-dev-metrics',
       QUEUE_RECEIPT_URL: 'https://sqs.example/receipt',
     };
 

@@ -170,6 +170,39 @@ export class DynamoMemberStore implements MemberStore {
     return Attributes ? toMember(Attributes) : undefined;
   }
 
+  /**
+   * Marks the member's phone invalid (a receipt said the number does not exist), so the next
+   * run suppresses it (`invalid_phone`). Only while the member still has `phone`: a number
+   * changed since the message left is a new number, valid until shown otherwise. Bumps
+   * updatedAt so a concurrent PUT that read the old status fails instead of undoing it.
+   * True when marked now.
+   */
+  async markPhoneInvalid(
+    tenantId: string,
+    memberId: string,
+    { phone, at }: { phone?: string; at: string },
+  ): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: keyOf(tenantId, memberId),
+          UpdateExpression: 'SET phoneStatus = :invalid, updatedAt = :at',
+          ConditionExpression: `attribute_exists(pk) AND phoneStatus <> :invalid${phone === undefined ? '' : ' AND phone = :phone'}`,
+          ExpressionAttributeValues: {
+            ':invalid': 'invalid',
+            ':at': at,
+            ...(phone === undefined ? {} : { ':phone': phone }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
   async idsByPhone(tenantId: string, phone: string): Promise<string[]> {
     const { Items } = await this.#client.send(
       new QueryCommand({

@@ -8,7 +8,11 @@ import {
   memberShards,
   messageRecord,
   type NewMessageRecord,
+  type ReceiptRecordStore,
+  type RunMessagePages,
+  ValidationError,
 } from '@qunfa/domain';
+import * as z from 'zod';
 import {
   ConditionalCheckFailedException,
   type DocumentClient,
@@ -39,7 +43,7 @@ function toRecord(item: Record<string, unknown>): MessageRecord {
   return messageRecord.parse(rest);
 }
 
-export class DynamoMessageStore implements MessageStore {
+export class DynamoMessageStore implements MessageStore, RunMessagePages {
   readonly #client: DocumentClient;
   readonly #tableName: string;
 
@@ -177,6 +181,108 @@ export class DynamoMessageStore implements MessageStore {
     }
   }
 
+  /**
+   * The record a provider message id was sent as: the gsi1 entry the accepted move wrote (for
+   * providers whose receipts do not echo our reference). Index reads are eventually
+   * consistent: a receipt a moment behind its send may not find it yet.
+   */
+  async findByProviderMessageId(
+    tenantId: string,
+    providerMessageId: string,
+  ): Promise<{ runId: string; memberId: string } | undefined> {
+    const { Items } = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pmid',
+        ExpressionAttributeValues: { ':pmid': `${tenantId}#PMID#${providerMessageId}` },
+        Limit: 1,
+      }),
+    );
+    const runMember = Items?.[0]?.gsi1sk;
+    if (typeof runMember !== 'string') return undefined;
+    const at = runMember.indexOf('#');
+    return at < 0 ? undefined : { runId: runMember.slice(0, at), memberId: runMember.slice(at + 1) };
+  }
+
+  /**
+   * A receipt's move (receipts/process.ts): `from` → `to`, conditional on the record being
+   * in `from` as the receipt processor read it, so a move is made, and counted, once.
+   */
+  async settle(
+    tenantId: string,
+    runId: string,
+    memberId: string,
+    { from, to, reason, code, at, now }: Parameters<ReceiptRecordStore['settle']>[3],
+  ): Promise<boolean> {
+    const assignments = ['#state = :to', 'updatedAt = :now', 'receiptAt = :at'];
+    const values: Record<string, unknown> = {
+      ':from': from,
+      ':to': to,
+      ':now': now.toISOString(),
+      ':at': at,
+    };
+    if (reason !== undefined) {
+      assignments.push('reason = :reason');
+      values[':reason'] = reason;
+    }
+    if (code !== undefined) {
+      assignments.push('receiptCode = :code');
+      values[':code'] = code;
+    }
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: keyOf(tenantId, runId, memberId),
+          UpdateExpression: `SET ${assignments.join(', ')}`,
+          ConditionExpression: '#state = :from',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Adds a delivered part of a multipart message while it waits for receipts (list, no duplicates). */
+  async addDeliveredPart(
+    tenantId: string,
+    runId: string,
+    memberId: string,
+    { part, now }: { part: number; now: Date },
+  ): Promise<MessageRecord | undefined> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: keyOf(tenantId, runId, memberId),
+          UpdateExpression:
+            'SET deliveredParts = list_append(if_not_exists(deliveredParts, :none), :part), updatedAt = :now',
+          ConditionExpression:
+            '#state IN (:sent, :unknown) AND (attribute_not_exists(deliveredParts) OR NOT contains(deliveredParts, :n))',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':none': [],
+            ':part': [part],
+            ':n': part,
+            ':now': now.toISOString(),
+            ':sent': 'sent',
+            ':unknown': 'unknown',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? toRecord(Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
   async shardsDone(tenantId: string, runId: string): Promise<Set<number>> {
     const { Items } = await this.#client.send(
       new QueryCommand({
@@ -203,21 +309,109 @@ export class DynamoMessageStore implements MessageStore {
   }
 
   async *scan(tenantId: string, runId: string): AsyncIterable<MessageRecord[]> {
-    for (const shard of memberShards) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page: QueryCommandOutput = await this.#client.send(
-          new QueryCommand({
-            TableName: this.#tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': shardKey(tenantId, runId, shard) },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        const records = (page.Items ?? []).map(toRecord);
-        if (records.length > 0) yield records;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+    for (const shard of memberShards) yield* this.scanShard(tenantId, runId, shard);
+  }
+
+  async *scanShard(tenantId: string, runId: string, shard: number): AsyncIterable<MessageRecord[]> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': shardKey(tenantId, runId, shard) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const records = (page.Items ?? []).map(toRecord);
+      if (records.length > 0) yield records;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /**
+   * A page of a run's records (RunMessagePages), shard after shard in key order, filtered on
+   * the server (state, variant). A request reads at most `maxReadPerPage` records, so a rare
+   * filter over a million records answers in time with fewer items and a cursor: the shard
+   * and the last member id read, base64url JSON.
+   */
+  async page(
+    tenantId: string,
+    runId: string,
+    {
+      limit,
+      cursor,
+      state,
+      variantId,
+    }: { limit: number; cursor?: string; state?: MessageRecord['state']; variantId?: string },
+  ): Promise<{ records: MessageRecord[]; cursor?: string }> {
+    const start = cursor === undefined ? { shard: 0 } : decodePageCursor(cursor);
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    if (state !== undefined) {
+      filters.push('#state = :state');
+      names['#state'] = 'state';
+      values[':state'] = state;
     }
+    if (variantId !== undefined) {
+      filters.push('variantId = :variant');
+      values[':variant'] = variantId;
+    }
+    const records: MessageRecord[] = [];
+    let read = 0;
+    let shard = start.shard;
+    let after = start.after;
+    while (shard < memberShards.length) {
+      const answer: QueryCommandOutput = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
+          ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
+          ExpressionAttributeValues: { ...values, ':pk': shardKey(tenantId, runId, shard) },
+          // Read no more than the page still needs: a full page ends exactly at its last record.
+          Limit: Math.min(limit - records.length, maxReadPerPage - read),
+          ...(after === undefined
+            ? {}
+            : { ExclusiveStartKey: { pk: shardKey(tenantId, runId, shard), sk: after } }),
+        }),
+      );
+      read += answer.ScannedCount ?? 0;
+      records.push(...(answer.Items ?? []).map(toRecord));
+      const last = answer.LastEvaluatedKey?.sk;
+      if (typeof last === 'string') after = last;
+      else {
+        shard += 1;
+        after = undefined;
+      }
+      if (records.length >= limit || read >= maxReadPerPage) break;
+    }
+    if (shard >= memberShards.length) return { records };
+    return { records, cursor: encodePageCursor({ shard, ...(after === undefined ? {} : { after }) }) };
+  }
+}
+
+/** The most records one page request reads (filtered out or not): 2,000 is 250 read units at most. */
+const maxReadPerPage = 2_000;
+
+const pageCursor = z.strictObject({
+  shard: z
+    .number()
+    .int()
+    .min(0)
+    .max(memberShards.length - 1),
+  after: z.string().min(1).max(200).exactOptional(),
+});
+
+function encodePageCursor(position: z.infer<typeof pageCursor>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function decodePageCursor(cursor: string): z.infer<typeof pageCursor> {
+  try {
+    return pageCursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new ValidationError([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
   }
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type SendWindow, sendWindow } from '../compliance/quiet-hours';
 import { messageCategories } from '../compliance/suppression';
+import { destinationUrl } from '../engagement/settings';
 import { memberId } from '../members/member';
 import { segmentDefinition } from '../segments/definition';
 import { segmentId } from '../segments/saved-segment';
@@ -73,13 +74,20 @@ export const campaignVariant = z.strictObject({
   variantId: z.enum(variantIds),
   templateId,
   values: sendValues.exactOptional(),
+  /** Where the variant's {{link}} sends (each message gets its own short link to it). */
+  link: destinationUrl.exactOptional(),
   /** Share of the members sent to (after the holdout), whole percent. */
   percent: z.number().int().min(1).max(99),
 });
 export type CampaignVariant = z.output<typeof campaignVariant>;
 
 export type CampaignContent =
-  | { readonly templateId: string; readonly values?: Readonly<Record<string, string | number>> }
+  | {
+      readonly templateId: string;
+      readonly values?: Readonly<Record<string, string | number>>;
+      /** Where {{link}} sends. */
+      readonly link?: string;
+    }
   | { readonly variants: readonly CampaignVariant[] };
 
 /** One template (with the campaign's values), or 2–5 A/B variants whose percents add up to 100. */
@@ -87,6 +95,7 @@ export const campaignContent = z
   .strictObject({
     templateId: templateId.exactOptional(),
     values: sendValues.exactOptional(),
+    link: destinationUrl.exactOptional(),
     variants: z
       .array(campaignVariant)
       .min(campaignLimits.minVariants)
@@ -101,6 +110,13 @@ export const campaignContent = z
         code: 'custom',
         path: ['values'],
         message: 'with variants, give the values on each variant',
+      });
+    }
+    if (content.link !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['link'],
+        message: 'with variants, give the link on each variant',
       });
     }
     const seen = new Set<string>();
@@ -128,6 +144,7 @@ export const campaignContent = z
     return {
       templateId: content.templateId ?? '',
       ...(content.values === undefined ? {} : { values: content.values }),
+      ...(content.link === undefined ? {} : { link: content.link }),
     };
   });
 
@@ -135,16 +152,18 @@ export const campaignContent = z
 export function contentTemplates(content: CampaignContent): {
   templateId: string;
   values: Readonly<Record<string, string | number>> | undefined;
+  link: string | undefined;
   path: string;
 }[] {
   if ('variants' in content) {
     return content.variants.map((variant, i) => ({
       templateId: variant.templateId,
       values: variant.values,
+      link: variant.link,
       path: `variants.${i}`,
     }));
   }
-  return [{ templateId: content.templateId, values: content.values, path: '' }];
+  return [{ templateId: content.templateId, values: content.values, link: content.link, path: '' }];
 }
 
 // ── schedule ──────────────────────────────────────────────────────────────────────────
@@ -300,6 +319,11 @@ export const campaign = z.strictObject({
   startAt: z.iso.datetime({ offset: true }).exactOptional(),
   /** Why a failed campaign failed (`start_missed`, or the sender's reason). */
   failure: z.strictObject({ reason: z.string().min(1), at: z.iso.datetime() }).exactOptional(),
+  /**
+   * Set by POST /campaigns/{id}/retry-failed: the campaign's next run targets the members
+   * whose message failed in run `ofRunId`, not its audience (messages/segment-campaign.ts).
+   */
+  retry: z.strictObject({ ofRunId: z.string().min(1), requestedAt: z.iso.datetime() }).exactOptional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -12,6 +12,8 @@ import { type Campaign, type CampaignState, isRecurring } from './campaign';
 //
 //   scheduled | running | paused ─cancel─▶ cancelled
 //   scheduled (a one-time start missed) | running | paused ─fail─▶ failed
+//   completed | failed ─retry─▶ scheduled   (a run for the last run's failed members only,
+//                                            campaigns/report-use-cases.ts)
 //
 // A recurring campaign stays `scheduled` between runs: each fire starts a run, and
 // completing the run returns the campaign to `scheduled`. Every other move is refused with a
@@ -25,6 +27,7 @@ export const campaignActions = [
   'complete',
   'fail',
   'cancel',
+  'retry',
 ] as const;
 export type CampaignAction = (typeof campaignActions)[number];
 
@@ -48,6 +51,8 @@ export const campaignMoves: Readonly<
   // A one-time campaign whose start was missed fails from `scheduled`.
   fail: { scheduled: 'failed', running: 'failed', paused: 'failed' },
   cancel: { scheduled: 'cancelled', running: 'cancelled', paused: 'cancelled' },
+  // An ended one-time campaign starts one more run, for its failed members (POST retry-failed).
+  retry: { completed: 'scheduled', failed: 'scheduled' },
 };
 
 /** Whether `action` is allowed in `state`. */

@@ -6,7 +6,7 @@ import { type RandomBytes, randomBase62 } from '../shared/ids';
 import { problemsOf } from '../shared/problems';
 import type { RecordPage, RecordStore } from '../shared/records';
 import { nextVersion } from '../shared/records';
-import { validateSendValues } from '../templates/template';
+import { templateUsesLink, validateSendValues } from '../templates/template';
 import type { SavedTemplate } from '../templates/use-cases';
 import type { Tenant } from '../tenancy/tenant';
 import {
@@ -81,7 +81,7 @@ async function referenceProblems(
       problems.push({ path: `${root}.audience.segmentId`, message: `no segment ${segmentId}` });
     }
   }
-  for (const { templateId, values, path } of contentTemplates(fields.content)) {
+  for (const { templateId, values, link, path } of contentTemplates(fields.content)) {
     const at = [root, 'content', ...(path === '' ? [] : [path])].join('.');
     const template = await deps.templates.get(tenantId, templateId);
     if (!template) {
@@ -94,6 +94,12 @@ async function referenceProblems(
         message: `template ${templateId} is a ${template.category} template; this campaign is ${fields.category}`,
       });
       continue;
+    }
+    if (link === undefined && templateUsesLink(template)) {
+      problems.push({
+        path: `${at}.link`,
+        message: `template ${templateId} has {{link}}: give the https URL each message's short link sends to`,
+      });
     }
     try {
       validateSendValues({ template, values, root: `${at}.values` });

@@ -114,6 +114,14 @@ export const messageRecord = z.object({
   parts: z.number().int().min(1).exactOptional(),
   costMicros: z.number().int().min(0).exactOptional(),
   attempts: z.number().int().min(0),
+  /**
+   * Receipts (receipts/status.ts): the parts of a multipart message reported delivered so
+   * far (the message is delivered once all are), the provider's code of the settling receipt
+   * and when the handset or carrier answered.
+   */
+  deliveredParts: z.array(z.number().int().min(1)).exactOptional(),
+  receiptCode: z.string().exactOptional(),
+  receiptAt: z.string().exactOptional(),
   /** A test send's record (POST /campaigns/{id}/test-send): in no run's counters or caps. */
   test: z.boolean().exactOptional(),
   createdAt: z.string(),
@@ -183,6 +191,11 @@ export interface MessageStore {
   ): Promise<MoveResult>;
   /** Every record of a run, in pages (reports and completion checks). */
   scan(tenantId: string, runId: string): AsyncIterable<MessageRecord[]>;
+  /**
+   * The records of a run whose members fall in one audience shard (memberShard), in pages:
+   * a retry's audience, read shard by shard as the segmenter checkpoints.
+   */
+  scanShard(tenantId: string, runId: string, shard: number): AsyncIterable<MessageRecord[]>;
   /** The segmenter's checkpoints: audience shards whose records all exist and are enqueued. */
   shardsDone(tenantId: string, runId: string): Promise<Set<number>>;
   markShardDone(tenantId: string, runId: string, shard: number): Promise<void>;

@@ -1,10 +1,9 @@
 import { type CampaignDeps, recordStart } from '../campaigns/use-cases';
 import type { StartMessage } from '../queues/messages';
-import type { SegmentDefinition } from '../segments/definition';
 import { nextVersion } from '../shared/records';
 import type { TenantStore } from '../tenancy/store';
 import type { VariantSplit } from './assignment';
-import { type SegmenterDeps, segmentRun } from './segmenter';
+import { type SegmenterDeps, type SegmentRunInput, segmentRun } from './segmenter';
 
 // The start queue's work: a start message becomes a run (or is recognized as a duplicate,
 // or recorded as missed), and the run's audience is recorded and enqueued. An invocation that
@@ -47,8 +46,10 @@ export async function segmentCampaignRun(
   const tenant = await deps.tenants.getTenant(tenantId);
   if (!tenant) return { outcome: 'ignored', reason: 'the tenant no longer exists' };
 
-  let audience: { definition: SegmentDefinition } | { memberIds: readonly string[] };
-  if ('memberIds' in campaign.audience) audience = { memberIds: campaign.audience.memberIds };
+  let audience: SegmentRunInput['audience'];
+  // A retry (POST retry-failed) targets the failed members of the run it names, not the audience.
+  if (campaign.retry !== undefined) audience = { failedOf: campaign.retry.ofRunId };
+  else if ('memberIds' in campaign.audience) audience = { memberIds: campaign.audience.memberIds };
   else if ('definition' in campaign.audience) audience = { definition: campaign.audience.definition };
   else {
     const segment = await deps.campaign.segments.get(tenantId, campaign.audience.segmentId);

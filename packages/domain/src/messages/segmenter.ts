@@ -47,7 +47,11 @@ export interface SegmentRunInput {
   readonly campaignId: string;
   readonly runId: string;
   readonly category: MessageCategory;
-  readonly audience: { readonly definition: SegmentDefinition } | { readonly memberIds: readonly string[] };
+  readonly audience:
+    | { readonly definition: SegmentDefinition }
+    | { readonly memberIds: readonly string[] }
+    /** A retry: the members whose message failed in that run of the campaign. */
+    | { readonly failedOf: string };
   readonly holdoutPercent: number;
   readonly variants: readonly VariantSplit[];
   /** Stop starting new shards after this instant (the Lambda's remaining time, less a margin). */
@@ -150,6 +154,23 @@ function audiencePages(
       for (let i = 0; i < ids.length; i += 500) {
         const found = await deps.members.getMany(tenantId, ids.slice(i, i + 500));
         // A listed member who no longer exists is not in the audience (nobody to record).
+        if (found.size > 0) yield [...found.values()];
+      }
+    };
+  }
+  if ('failedOf' in input.audience) {
+    const sourceRunId = input.audience.failedOf;
+    return async function* (shard) {
+      for await (const records of deps.messages.scanShard(tenantId, sourceRunId, shard)) {
+        const ids = records
+          .filter(
+            (record) =>
+              record.state === 'failed' && record.campaignId === input.campaignId && record.test !== true,
+          )
+          .map((record) => record.memberId);
+        if (ids.length === 0) continue;
+        // A member erased since is not in the audience (nobody to record).
+        const found = await deps.members.getMany(tenantId, ids);
         if (found.size > 0) yield [...found.values()];
       }
     };

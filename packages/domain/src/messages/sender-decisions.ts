@@ -1,6 +1,12 @@
 import * as z from 'zod';
 import type { CampaignSendWindow } from '../campaigns/campaign';
-import { type RunCounterName, type RunCounts, runCounterKeyOf } from '../campaigns/counters';
+import {
+  failureKeyOf,
+  failureReasonKey,
+  type RunCounterName,
+  type RunCounts,
+  runCounterKeyOf,
+} from '../campaigns/counters';
 import { type SendWindow, sendWindowCheck } from '../compliance/quiet-hours';
 import type { MessageCategory } from '../compliance/suppression';
 import { sendMessage } from '../queues/messages';
@@ -319,7 +325,9 @@ export function requeueMessages({
 // ── counting ─────────────────────────────────────────────────────────────────────────────
 
 export type SendCounter =
-  | { readonly counter: 'sent' | 'failed' | 'unknown' }
+  | { readonly counter: 'sent' | 'unknown' }
+  /** With the record's reason, also counted under `failed.<reason>` (failureReasonKey). */
+  | { readonly counter: 'failed'; readonly reason?: string | undefined }
   | { readonly counter: 'suppressed'; readonly reason: string };
 
 export interface RunRef {
@@ -338,6 +346,9 @@ export class SendTally {
   count({ run, variantId, ...counted }: { run: RunRef; variantId?: string | undefined } & SendCounter): void {
     const reason = counted.counter === 'suppressed' ? counted.reason : undefined;
     this.#add({ run, variantId, counter: counted.counter, reason, by: 1 });
+    if (counted.counter === 'failed' && counted.reason !== undefined) {
+      this.#add({ run, variantId, counter: 'failed', reason: failureReasonKey(counted.reason), by: 1 });
+    }
   }
 
   /** What an accepted message cost, added to the run's `spentMicros` (total and variant). */
@@ -362,7 +373,10 @@ export class SendTally {
     const entry = this.#runs.get(key) ?? { run, deltas: new Map<string, number>() };
     this.#runs.set(key, entry);
     for (const variant of variantId === undefined ? [undefined] : [undefined, variantId]) {
-      const counterKey = runCounterKeyOf({ variantId: variant, counter, reason });
+      const counterKey =
+        counter === 'failed' && reason !== undefined
+          ? failureKeyOf({ variantId: variant, kind: 'failed', reason })
+          : runCounterKeyOf({ variantId: variant, counter, reason });
       entry.deltas.set(counterKey, (entry.deltas.get(counterKey) ?? 0) + by);
     }
   }
@@ -395,6 +409,9 @@ export class RunRecount {
     for (const variantId of record.variantId === undefined ? [undefined] : [undefined, record.variantId]) {
       this.#add(runCounterKeyOf({ variantId, counter: 'targeted' }), 1);
       this.#add(runCounterKeyOf({ variantId, ...outcome }), 1);
+      if (outcome.counter === 'failed') {
+        this.#add(failureKeyOf({ variantId, kind: 'failed', reason: failureReasonKey(record.reason) }), 1);
+      }
       if (record.costMicros !== undefined) {
         this.#add(runCounterKeyOf({ variantId, counter: 'spentMicros' }), record.costMicros);
       }

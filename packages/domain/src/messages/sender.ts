@@ -10,6 +10,7 @@ import {
 } from '../compliance/frequency-caps';
 import { recipientTimeZone } from '../compliance/quiet-hours';
 import { suppressionReason } from '../compliance/suppression';
+import { newShortLink, type ShortLink, type ShortLinkStore, shortLinkUrl } from '../engagement/links';
 import { phoneHash } from '../members/identity';
 import type { Member } from '../members/member';
 import type { MemberStore, OptOutStore } from '../members/store';
@@ -22,6 +23,7 @@ import {
 import { type RateLimitPlan, type RateTake, rateLimitPlan } from '../sending/rate-limit';
 import { coalesced, forEachConcurrently } from '../shared/concurrency';
 import { ConflictError } from '../shared/errors';
+import type { RandomBytes } from '../shared/ids';
 import type { RecordStore } from '../shared/records';
 import { type CompiledTemplate, compileTemplate, renderMessage } from '../templates/compile';
 import { measureMessage } from '../templates/encoding';
@@ -215,6 +217,17 @@ export interface SenderDeps {
   readonly newToken: () => string;
   readonly sleep: (ms: number) => Promise<void>;
   readonly settings?: Partial<SenderSettings>;
+  /** Short links for {{link}}; without them a template with {{link}} cannot be filled. */
+  readonly links?: SenderLinks;
+}
+
+/** What the sender needs to give each message with {{link}} its own short link. */
+export interface SenderLinks {
+  readonly store: Pick<ShortLinkStore, 'put'>;
+  /** The link domain of a tenant without its own `linkDomain`: the stack's public URL. */
+  readonly defaultDomain: () => string | undefined;
+  /** Crypto-grade random bytes: codes must be unguessable. */
+  readonly random: RandomBytes;
 }
 
 /** What one batch did, for the log. */
@@ -269,7 +282,12 @@ interface BatchContext {
 
 /** A template ready to render, or why it cannot be sent (a `failed` reason). */
 export type SendContent =
-  | { readonly compiled: CompiledTemplate; readonly values: SendValues | undefined }
+  | {
+      readonly compiled: CompiledTemplate;
+      readonly values: SendValues | undefined;
+      /** Where the variant's {{link}} sends. */
+      readonly link?: string | undefined;
+    }
   | { readonly refused: string };
 
 /**
@@ -290,6 +308,8 @@ interface Prepared {
   readonly memberKey: string;
   readonly sms: OutgoingSms;
   readonly parts: number;
+  /** The message's short link, written (with the batch's others) before any is sent. */
+  readonly link?: ShortLink;
 }
 
 const runKey = ({ tenantId, campaignId, runId }: RunRef): string =>
@@ -435,7 +455,9 @@ class Session implements SendSession {
       this.#contents.set(key, compiled);
     }
     return compiled.then((content) =>
-      'refused' in content ? content : { compiled: content.compiled, values: chosen.values },
+      'refused' in content
+        ? content
+        : { compiled: content.compiled, values: chosen.values, link: chosen.link },
     );
   }
 
@@ -580,11 +602,12 @@ class Session implements SendSession {
 function contentOf(
   campaign: Campaign,
   variantId: string | undefined,
-): { templateId: string; values: SendValues | undefined } | undefined {
+): { templateId: string; values: SendValues | undefined; link: string | undefined } | undefined {
   const content = campaign.content;
-  if (!('variants' in content)) return { templateId: content.templateId, values: content.values };
+  if (!('variants' in content))
+    return { templateId: content.templateId, values: content.values, link: content.link };
   const variant = content.variants.find((candidate) => candidate.variantId === variantId);
-  return variant && { templateId: variant.templateId, values: variant.values };
+  return variant && { templateId: variant.templateId, values: variant.values, link: variant.link };
 }
 
 function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
@@ -629,7 +652,7 @@ class Batch {
     const { tenantId, runId } = this.#context.run;
     const { leaseMs, concurrency } = this.#session.settings;
     const ids = [...new Set(memberIds)];
-    if (this.#deps.now() >= this.#session.deadline) {
+    if (this.#outOfTime()) {
       // Out of time before starting: the batch comes back as it is.
       for (const memberId of ids) this.#putBack(memberId, 0, this.#context.tries);
       return;
@@ -657,6 +680,11 @@ class Batch {
       toClaim,
       concurrency,
       async (memberId) => {
+        // Past the deadline (a slow store, a busy machine), no new claim: back on the queue.
+        if (this.#outOfTime()) {
+          this.#putBack(memberId, 0, this.#context.tries);
+          return;
+        }
         const token = this.#deps.newToken();
         const result = await this.#deps.messages.claim(tenantId, runId, memberId, {
           token,
@@ -688,6 +716,10 @@ class Batch {
         concurrency,
         async (claim) => {
           const state = newMemberState();
+          if (this.#outOfTime()) {
+            await this.#guarded(claim, state, () => this.#giveBack(claim, state));
+            return;
+          }
           const ready = await this.#guarded(claim, state, () => this.#prepare(claim, state));
           if (ready) prepared.push(ready);
         },
@@ -701,6 +733,8 @@ class Batch {
       // 6. The budget, for the batch at once; 7–9 per member.
       let fits: readonly boolean[];
       try {
+        // The links first: a message is never sent with a link that leads nowhere.
+        await this.#storeLinks(prepared);
         fits = await this.#reserve(prepared);
       } catch (error) {
         // Nothing was reserved or sent: give the claims back, so the redelivered batch sends them.
@@ -784,12 +818,30 @@ class Batch {
       this.#note('claim_lost');
       return false;
     }
-    if (counted) this.#countMove(claim.record, counted);
+    // A refusal is counted under its reason too (failed.<reason>, campaigns/counters.ts).
+    if (counted?.counter === 'failed')
+      this.#countMove(claim.record, { counter: 'failed', reason: set.reason });
+    else if (counted) this.#countMove(claim.record, counted);
     return true;
   }
 
   #suppress(claim: Claimed, reason: string): Promise<boolean> {
     return this.#move(claim, 'suppress', { counter: 'suppressed', reason }, { reason });
+  }
+
+  /**
+   * Whether the invocation's deadline has passed: it then starts nothing new, so that what it
+   * started ends before the function's timeout (a timed-out invocation's claims would wait out
+   * their lease, six minutes, before anyone could send them).
+   */
+  #outOfTime(): boolean {
+    return this.#deps.now() >= this.#session.deadline;
+  }
+
+  /** A claim released and its member put back at once, for the next invocation. */
+  async #giveBack(claim: Claimed, state: MemberState): Promise<void> {
+    await this.#release(claim, state);
+    this.#putBack(claim.record.memberId, 0, this.#context.tries);
   }
 
   async #release(claim: Claimed, state: MemberState): Promise<void> {
@@ -891,10 +943,12 @@ class Batch {
       await this.#move(claim, 'refused', { counter: 'failed' }, { reason: content.refused });
       return;
     }
+    const link = this.#shortLink(content, record);
     const rendered = renderMessage({
       compiled: content.compiled,
       member,
       ...(content.values === undefined ? {} : { values: content.values }),
+      ...(link === undefined ? {} : { link: link.text }),
     });
     if (rendered.kind === 'suppressed') {
       await this.#suppress(claim, rendered.reason);
@@ -912,8 +966,58 @@ class Batch {
       await this.#move(claim, 'refused', { counter: 'failed' }, { reason: sms.refused });
       return;
     }
+    // Measured with the real link in the text: its length counts in the parts and the price.
     const parts = measureMessage({ text: rendered.text, rule: provider.capabilities.countingRule }).parts;
-    return { claim, state, member, memberKey, sms, parts };
+    return {
+      claim,
+      state,
+      member,
+      memberKey,
+      sms,
+      parts,
+      ...(link === undefined ? {} : { link: link.item }),
+    };
+  }
+
+  /**
+   * A fresh short link for the message when its template has {{link}}. Fresh on every render,
+   * never looked up: a message rendered twice (its claim released and the batch redelivered,
+   * a throttled member put back) gets a second code, and the first, never sent or sent in an
+   * ambiguous attempt, keeps working. Both name the same message (run and member), and clicks
+   * are unique per message, not per code, so attribution and unique clicks stay right. A
+   * deterministic code would need a secret to stay unguessable, or a read per message on the
+   * hot path to find the first one; an unused link costs one write and expires with its TTL.
+   */
+  #shortLink(
+    content: Extract<SendContent, { compiled: CompiledTemplate }>,
+    record: MessageRecord,
+  ): { text: string; item: ShortLink } | undefined {
+    const links = this.#deps.links;
+    if (!links || content.link === undefined || !content.compiled.variables.includes('link'))
+      return undefined;
+    const { tenant, run } = this.#context;
+    const domain = tenant.linkDomain ?? links.defaultDomain();
+    if (domain === undefined) return undefined;
+    const item = newShortLink({
+      random: links.random,
+      message: {
+        tenantId: run.tenantId,
+        campaignId: run.campaignId,
+        runId: run.runId,
+        memberId: record.memberId,
+        ...(record.variantId === undefined ? {} : { variantId: record.variantId }),
+      },
+      url: content.link,
+      now: this.#deps.now(),
+      expiryDays: tenant.linkExpiryDays,
+    });
+    return { text: shortLinkUrl({ domain, code: item.code }), item };
+  }
+
+  /** The batch's short links in one batched write (25 items a request), before any is sent. */
+  async #storeLinks(prepared: readonly Prepared[]): Promise<void> {
+    const links = prepared.flatMap(({ link }) => (link === undefined ? [] : [link]));
+    if (links.length > 0 && this.#deps.links) await this.#deps.links.store.put(links);
   }
 
   /** Step 7 for the members that fit the budget, then 8 and 9 for each as its tokens come. */
@@ -932,6 +1036,11 @@ class Batch {
     };
     for (const group of handfuls(fitting)) {
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      if (this.#outOfTime()) {
+        // What is not on its way by the deadline is given back, to be sent by the next invocation.
+        for (const ready of group) start(ready, () => this.#giveBack(ready.claim, ready.state));
+        continue;
+      }
       const tokens: RateTokens = provider
         ? await this.#takeTokens(
             provider,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { callbackBatchMessage } from '../receipts/events';
 import { tenantId } from '../tenancy/tenant';
 
 // The bodies of the messages on qunfa's queues. Every message names its tenant; the
@@ -26,15 +27,12 @@ export const sendMessage = z.object({
 });
 export type SendMessage = z.infer<typeof sendMessage>;
 
-/** Receipt queue: a verified provider callback (receipt, reply or click), as received. */
-export const receiptMessage = z.object({
-  type: z.enum(['receipt', 'reply', 'click']),
-  tenantId,
-  provider: z.string().min(1),
-  receivedAt: z.iso.datetime({ offset: true }),
-  payload: z.unknown(),
-});
-export type ReceiptMessage = z.infer<typeof receiptMessage>;
+/**
+ * Receipt queue: what happened after a send, to be applied by the receipt processor. A
+ * verified provider callback, read into events (receipts/events.ts); other kinds join it.
+ */
+export const receiptQueueMessage = z.discriminatedUnion('type', [callbackBatchMessage]);
+export type ReceiptQueueMessage = z.infer<typeof receiptQueueMessage>;
 
 /** Import queue: an uploaded member file is complete and may be processed. */
 export const importMessage = z.object({

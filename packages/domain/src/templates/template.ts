@@ -364,6 +364,16 @@ function hintsFor({
 
 // --- values of a send ------------------------------------------------------------------------
 
+/** Whether the body uses {{link}}: a campaign sending it must give the link's destination. */
+export function templateUsesLink(template: Pick<Template, 'body' | 'locale' | 'variables'>): boolean {
+  const plan = planBody({
+    body: template.body,
+    locale: template.locale,
+    campaignVariables: template.variables,
+  });
+  return plan.segments.some((segment) => segment.kind === 'slot' && segment.slot.type === 'link');
+}
+
 const sendValue = z.union([z.string().max(200), z.number().finite()]);
 
 /**

@@ -1,12 +1,24 @@
 import * as z from 'zod';
 import { dailyMax, defaultDailyMax, defaultFrequencyCaps, frequencyCaps } from '../compliance/frequency-caps';
 import { defaultSendWindow, sendWindow } from '../compliance/quiet-hours';
+import {
+  attributionDefaults,
+  defaultLinkExpiryDays,
+  linkDomain,
+  maxAttributionWindowHours,
+} from '../engagement/settings';
 import { ianaTimeZone } from '../shared/time-zones';
 // From the modules, not the templates index: the templates import member types, and a
 // tenant is read by everything.
 import { bannedWordList } from '../templates/banned-words';
 import { smsSignature } from '../templates/compliance';
-import { partPriceOverrides, smsProviderId } from '../templates/pricing';
+import { currencyCode, partPriceOverrides, smsProviderId } from '../templates/pricing';
+
+/** How long after a click or a delivery a conversion is attributed to the message. */
+const attributionWindows = z.strictObject({
+  clickWindowHours: z.number().int().min(1).max(maxAttributionWindowHours),
+  deliveryWindowHours: z.number().int().min(1).max(maxAttributionWindowHours),
+});
 
 /** A merchant. Lower-case letters, digits and inner dashes: it starts every key in every table. */
 export const tenantId = z
@@ -45,6 +57,17 @@ const settingFields = {
   frequencyCaps,
   /** At most this many marketing messages per calendar day in the member's time zone. */
   dailyMax,
+  /**
+   * Where short links point (`https://s.example.com` → `https://s.example.com/l/<code>`), a
+   * domain the merchant routes to qunfa's `/l/*`. Unset: the stack's own public URL.
+   */
+  linkDomain,
+  /** Days a short link answers after its message was sent. */
+  linkExpiryDays: z.number().int().min(1).max(365),
+  /** Conversion attribution windows: after a click (5 days) or else a delivery (24 hours). */
+  attribution: attributionWindows,
+  /** The currency reports add revenue in; a purchase in another one counts without revenue. */
+  currency: currencyCode,
 };
 
 export const tenantSettings = z.object({
@@ -59,6 +82,10 @@ export const tenantSettings = z.object({
   sendWindow: settingFields.sendWindow.default(() => ({ ...defaultSendWindow })),
   frequencyCaps: settingFields.frequencyCaps.default(() => defaultFrequencyCaps.map((cap) => ({ ...cap }))),
   dailyMax: settingFields.dailyMax.default(defaultDailyMax),
+  linkDomain: settingFields.linkDomain.exactOptional(),
+  linkExpiryDays: settingFields.linkExpiryDays.default(defaultLinkExpiryDays),
+  attribution: settingFields.attribution.default(() => ({ ...attributionDefaults })),
+  currency: settingFields.currency.default('CNY'),
 });
 export type TenantSettings = z.infer<typeof tenantSettings>;
 
@@ -75,6 +102,10 @@ export const tenantSettingsPatch = z.strictObject({
   sendWindow: settingFields.sendWindow.exactOptional(),
   frequencyCaps: settingFields.frequencyCaps.exactOptional(),
   dailyMax: settingFields.dailyMax.exactOptional(),
+  linkDomain: settingFields.linkDomain.nullable().exactOptional(),
+  linkExpiryDays: settingFields.linkExpiryDays.exactOptional(),
+  attribution: settingFields.attribution.exactOptional(),
+  currency: settingFields.currency.exactOptional(),
 });
 export type TenantSettingsPatch = z.infer<typeof tenantSettingsPatch>;
 
@@ -85,16 +116,23 @@ export interface Tenant extends TenantSettings {
 
 /** `tenant` with `patch` applied. */
 export function patchTenant({ tenant, patch }: { tenant: Tenant; patch: TenantSettingsPatch }): Tenant {
-  const { signature, partPrices, ...given } = patch;
-  const { signature: currentSignature, partPrices: currentPrices, ...kept } = tenant;
+  const { signature, partPrices, linkDomain: domain, ...given } = patch;
+  const {
+    signature: currentSignature,
+    partPrices: currentPrices,
+    linkDomain: currentDomain,
+    ...kept
+  } = tenant;
   const nextSignature = signature === null ? undefined : (signature ?? currentSignature);
   const nextPrices = partPrices === null ? undefined : (partPrices ?? currentPrices);
+  const nextDomain = domain === null ? undefined : (domain ?? currentDomain);
   return {
     ...kept,
     // Parsed with exactOptional: a setting not given is absent, never `undefined`.
     ...given,
     ...(nextSignature === undefined ? {} : { signature: nextSignature }),
     ...(nextPrices === undefined ? {} : { partPrices: nextPrices }),
+    ...(nextDomain === undefined ? {} : { linkDomain: nextDomain }),
   };
 }
 
