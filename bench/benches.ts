@@ -1,6 +1,7 @@
 import { bundles } from './bundles.bench';
 import { campaign } from './campaign.bench';
 import { importBench } from './import.bench';
+import { receipts } from './receipts.bench';
 import { render } from './render.bench';
 import { segments } from './segments.bench';
 import type { BenchResult } from './support';
@@ -9,6 +10,7 @@ export const benches: Record<string, () => Promise<BenchResult>> = {
   bundles,
   campaign,
   import: importBench,
+  receipts,
   render,
   segments,
 };

@@ -1,4 +1,5 @@
-import { createHttpHandler, memberApiRoutes } from '@qunfa/api';
+import { join } from 'node:path';
+import { createHttpHandler, memberApiRoutes, openApiFile } from '@qunfa/api';
 import {
   conversionDeps,
   createDocumentClient,
@@ -27,6 +28,11 @@ export const handler = createHttpHandler({
     tagJobs: jobs,
     replyRules: replyRuleDeps({ client, config }),
     conversions: conversionDeps({ client, config }),
+    // Beside the bundle on AWS (resources: assets); in the repository when run from source.
+    openApi: openApiFile([
+      join(import.meta.dirname, 'openapi.json'),
+      join(import.meta.dirname, '..', '..', 'docs', 'openapi.json'),
+    ]),
   }),
   tenancy,
   logger: createLogger({ service: 'api', level: config.logLevel }),

@@ -17,6 +17,8 @@ const deps = receiptDeps({ client: createDocumentClient(), config, logger });
 export const handler = createQueueHandler({
   schema: receiptQueueMessage,
   logger,
+  // A callback holds up to a thousand receipts: none is begun in the last 15 of 30 seconds.
+  marginMs: 15_000,
   process: async (message) => {
     const report = await processCallbackBatch(deps, message);
     logger.info('callback applied', { tenantId: message.tenantId, provider: message.provider, ...report });

@@ -104,9 +104,9 @@ describe('a campaign sent through faults', () => {
     );
     await fastForward(env, 361_000);
     let { run } = await campaignProgress(env, campaignId);
-    for (let round = 0; round < 8 && run?.state !== 'completed'; round++) {
+    for (let round = 0; round < 12 && run?.state !== 'completed'; round++) {
       // Members throttled again come back within a minute, and a run whose last records
-      // settled on a redelivery is ended by a delayed probe: bring them on.
+      // settled on a redelivery is ended by a delayed probe (up to five minutes): bring them on.
       await fastForward(env, 31_000);
       ({ run } = await campaignProgress(env, campaignId));
     }

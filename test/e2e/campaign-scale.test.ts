@@ -15,8 +15,11 @@ import { startTestStack, type TestStack } from '../support/stack';
 
 // Invariants 1, 2 and 3 (ARCHITECTURE.md) at the size of a real store's campaign: 10,000
 // members on the local stack, every path of the pipeline at its production settings (the
-// segmenter's shards and checkpoints, fifty concurrent senders sharing one rate limit, the
-// provider's batches), checked against what the simulator says each phone received.
+// segmenter's shards and checkpoints, concurrent senders sharing one rate limit), checked
+// against what the simulator says each phone received. On two busy cores a provider answer
+// may come back after the sender's timeout: such a send is recorded unknown and never sent
+// again (receipts settle it: test/e2e/campaign-engagement.test.ts), so an eligible member
+// ends sent or unknown, and received exactly one SMS either way.
 
 let env: TestStack;
 
@@ -110,9 +113,12 @@ describe('a 10,000-member campaign on the local stack', () => {
       const want = expected(i);
       if (want !== 'sent or holdout') return `${record?.state}:${record?.reason}` !== want || received !== 0;
       if (record?.state === 'suppressed') return record.reason !== 'holdout' || received !== 0;
-      return record?.state !== 'sent' || received !== 1;
+      return (record?.state !== 'sent' && record?.state !== 'unknown') || received !== 1;
     });
-    expect(wrong.slice(0, 10).map((i) => ({ i, record: records.get(memberIdOf(i)) }))).toEqual([]);
+    expect({
+      wrong: wrong.length,
+      first: wrong.slice(0, 5).map((i) => ({ i, record: records.get(memberIdOf(i)) })),
+    }).toEqual({ wrong: 0, first: [] });
     expect(indexes.filter(staff).every((i) => got.byPhone[phoneOf(i)] === undefined)).toBe(true);
 
     // The holdout is about 5% of the eligible members, and was sent nothing.
@@ -128,10 +134,11 @@ describe('a 10,000-member campaign on the local stack', () => {
         (record) => record.state === state && (reason === undefined || record.reason === reason),
       ).length;
     expect(run).toMatchObject({
+      state: 'completed',
       targeted: audience.length,
-      sent: eligible.length - heldOut,
+      sent: count('sent'),
       failed: 0,
-      unknown: 0,
+      unknown: count('unknown'),
       remaining: 0,
       suppressed: {
         total: count('suppressed'),
@@ -145,7 +152,10 @@ describe('a 10,000-member campaign on the local stack', () => {
     });
     expect(Object.keys(run?.byVariant ?? {}).sort()).toEqual(['A', 'B']);
     expectVariantsAddUp(run);
-    const sentByVariant = Object.values(run?.byVariant ?? {}).map((variant) => variant.sent);
+    expect(count('sent') + count('unknown')).toBe(eligible.length - heldOut);
+    const sentByVariant = Object.values(run?.byVariant ?? {}).map(
+      (variant) => variant.sent + variant.unknown,
+    );
     expect(sentByVariant.reduce((sum, sent) => sum + sent, 0)).toBe(eligible.length - heldOut);
     // A 50/50 split of thousands lands near the middle.
     for (const sent of sentByVariant) expect(sent / (eligible.length - heldOut)).toBeGreaterThan(0.45);

@@ -107,10 +107,10 @@ describe('queues', () => {
       expect(properties.VisibilityTimeout).toBe(360);
     });
 
-    it('gathers receipts in batches of 100 for up to 2 seconds, 10 at a time', () => {
+    it('gathers receipt callbacks in batches of 10 for up to 1 second, 10 at a time', () => {
       expect(eventSourceMappingOf('receipt')).toMatchObject({
-        BatchSize: 100,
-        MaximumBatchingWindowInSeconds: 2,
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 1,
         ScalingConfig: { MaximumConcurrency: 10 },
       });
     });

@@ -117,6 +117,7 @@ const progressCounts = z.looseObject({
   targeted: z.number(),
   queued: z.number(),
   sent: z.number(),
+  delivered: z.number(),
   failed: z.number(),
   unknown: z.number(),
   remaining: z.number(),

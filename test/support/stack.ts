@@ -36,6 +36,9 @@ export async function startTestStack({
     dataDir,
     ports: { api: 0, dynamodb: 0, sqs: 0, scheduler: 0, simulator: 0 },
     logLevel: 'WARN',
+    // DynamoDB Local in memory: a test's data lives as long as its stack, and on this disk
+    // SQLite's writes are what a 10,000-member run would wait on.
+    persist: false,
     movableClock,
     ...(simulator ? { simulator } : {}),
   });

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   type Access,
   bundling,
@@ -11,7 +11,13 @@ import {
 } from '@qunfa/resources';
 import { Duration, type RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Architecture, Runtime, type Tracing } from 'aws-cdk-lib/aws-lambda';
-import { Charset, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Charset,
+  type ICommandHooks,
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -72,6 +78,7 @@ export class QunfaFunction extends NodejsFunction {
         // Bundle with the esbuild in node_modules: synth stays offline and needs no Docker.
         forceDockerBundling: false,
         logLevel: LogLevel.WARNING,
+        ...(definition.assets?.length ? { commandHooks: copyAssets(definition.assets) } : {}),
       },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
@@ -82,6 +89,16 @@ export class QunfaFunction extends NodejsFunction {
     this.definition = definition;
     Tags.of(this).add(modelTag.function, definition.id);
   }
+}
+
+/** Copies the function's assets (repository paths) beside its bundle, each under its base name. */
+function copyAssets(assets: readonly string[]): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) =>
+      assets.map((asset) => `cp "${join(inputDir, asset)}" "${join(outputDir, basename(asset))}"`),
+  };
 }
 
 /** The runtime and architecture are facts of the model (`lambdaRuntime`); CDK's constants must agree. */

@@ -20,6 +20,7 @@ import { campaignRoutes, testSendRoutes } from './routes/campaigns';
 import { eventRoutes } from './routes/events';
 import { importRoutes } from './routes/imports';
 import { memberRoutes } from './routes/members';
+import { type OpenApiSource, openApiRoutes } from './routes/openapi';
 import { optOutRoutes } from './routes/opt-outs';
 import { replyRuleRoutes } from './routes/reply-rules';
 import { reportRoutes } from './routes/reports';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly replyRules?: ReplyRuleDeps;
   /** POST /events (served by `api`); without it the route is absent. */
   readonly conversions?: ConversionDeps;
+  /** GET /openapi.json (served by `api`, public); without it the route is absent. */
+  readonly openApi?: OpenApiSource;
   readonly logger: QunfaLogger;
 }
 
@@ -54,7 +57,7 @@ export type ApiHandler = (
 export function memberApiRoutes(
   deps: Pick<
     ApiDeps,
-    'tenancy' | 'members' | 'segments' | 'imports' | 'tagJobs' | 'replyRules' | 'conversions'
+    'tenancy' | 'members' | 'segments' | 'imports' | 'tagJobs' | 'replyRules' | 'conversions' | 'openApi'
   >,
 ): Route[] {
   return [
@@ -72,6 +75,7 @@ export function memberApiRoutes(
     ...(deps.conversions === undefined
       ? []
       : eventRoutes({ conversions: deps.conversions, tenants: deps.tenancy.store })),
+    ...(deps.openApi === undefined ? [] : openApiRoutes({ source: deps.openApi })),
   ];
 }
 

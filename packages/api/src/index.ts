@@ -3,4 +3,5 @@
 
 export * from './app';
 export * from './callbacks';
+export * from './routes/openapi';
 export * from './routes/tenancy';

@@ -1,4 +1,4 @@
-import { receiptQueueMessage, type SmsProviderId } from '@qunfa/domain';
+import { receiptQueueMessage, type SmsProviderId, type Tenant, type TenantStore } from '@qunfa/domain';
 import {
   type CallbackIntakeDeps,
   type CallbackReplayGuard,
@@ -93,6 +93,31 @@ export function environmentCallbackSecrets(
   };
 }
 
+/**
+ * The tenants a warm container has found, each remembered for `ttlMs`: a provider pushes its
+ * receipts in bursts, and each callback of a burst needs the same tenant. A tenant not found
+ * (or a failed read) is not remembered, so a tenant created a moment later is found at once.
+ */
+export function rememberedTenants(
+  store: Pick<TenantStore, 'getTenant'>,
+  { ttlMs = 60_000, now = Date.now }: { ttlMs?: number; now?: () => number } = {},
+): Pick<TenantStore, 'getTenant'> {
+  const known = new Map<string, { readonly at: number; readonly tenant: Promise<Tenant | undefined> }>();
+  return {
+    getTenant: (tenantId) => {
+      const hit = known.get(tenantId);
+      if (hit && now() - hit.at < ttlMs) return hit.tenant;
+      const tenant = store.getTenant(tenantId);
+      known.set(tenantId, { at: now(), tenant });
+      const forget = (): void => {
+        if (known.get(tenantId)?.tenant === tenant) known.delete(tenantId);
+      };
+      tenant.then((found) => found === undefined && forget(), forget);
+      return tenant;
+    },
+  };
+}
+
 /** What acceptCallback needs, on DynamoDB and SQS, with the real clock. */
 export function callbackDeps({
   client,
@@ -108,7 +133,7 @@ export function callbackDeps({
   env?: Readonly<Record<string, string | undefined>>;
 }): CallbackIntakeDeps {
   return {
-    tenants: new DynamoTenantStore({ client, tableName: config.table('tenants') }),
+    tenants: rememberedTenants(new DynamoTenantStore({ client, tableName: config.table('tenants') })),
     secrets: environmentCallbackSecrets(env),
     replays: new DynamoCallbackReplayGuard({ client, tableName: config.table('metrics') }),
     enqueue: queueSender({ client: sqs, queueUrl: config.queueUrl('receipt'), schema: receiptQueueMessage }),

@@ -34,6 +34,11 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   readonly path: string;
   readonly summary: string;
   readonly role: Role;
+  /**
+   * No API key: the router skips authentication and `role`, and the handler's principal is
+   * `anonymous` (no tenant). For documents about the API only (GET /openapi.json).
+   */
+  readonly public?: boolean;
   readonly params?: Schema<P>;
   readonly query?: Schema<Q>;
   readonly body?: Schema<B>;
@@ -46,6 +51,9 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
 export function defineRoute<P = undefined, Q = undefined, B = undefined>(route: Route<P, Q, B>): Route {
   return route;
 }
+
+/** The principal a public route's handler sees: no tenant, no key. */
+export const anonymous: Principal = Object.freeze({ tenantId: '', keyId: '', role: 'viewer' });
 
 export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
 
@@ -90,8 +98,8 @@ export function createRouter({
     const { route, names } = found.entry;
 
     // Authenticate before validating, so an anonymous caller learns nothing about a route's input.
-    const principal = await authenticate(event.headers.authorization);
-    if (!roleAllows({ held: principal.role, required: route.role })) {
+    const principal = route.public ? anonymous : await authenticate(event.headers.authorization);
+    if (!route.public && !roleAllows({ held: principal.role, required: route.role })) {
       throw new ForbiddenError(
         `This needs the ${route.role} role; the key used has the ${principal.role} role.`,
       );

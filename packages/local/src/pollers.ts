@@ -481,6 +481,7 @@ export async function startQueuePollers({
   queues: addresses,
   rootDir,
   idleWaitSeconds,
+  maxConcurrency = Number.POSITIVE_INFINITY,
   logger = createLogger({ component: 'pollers' }),
 }: {
   client: SQSClient;
@@ -489,6 +490,8 @@ export async function startQueuePollers({
   queues: Readonly<Record<QueueId, LocalQueueAddress>>;
   rootDir?: string;
   idleWaitSeconds?: number;
+  /** A ceiling on every consumer's maximum concurrency (the stack's pollerConcurrency). */
+  maxConcurrency?: number;
   logger?: LocalLogger;
 }): Promise<QueuePollers> {
   const consumerOf = (id: QueueId) => functions[queues[id].consumer.functionId];
@@ -500,7 +503,10 @@ export async function startQueuePollers({
       client,
       region,
       queue: addresses[id],
-      consumer: queues[id].consumer,
+      consumer: {
+        ...queues[id].consumer,
+        maxConcurrency: Math.min(queues[id].consumer.maxConcurrency, maxConcurrency),
+      },
       fn: {
         name: localFunctionName({ stage, id: consumerOf(id).id }),
         timeoutSeconds: consumerOf(id).timeoutSeconds,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bootstrapFirstTenant, createDocumentClient } from '@qunfa/aws';
 import type { BootstrapResult } from '@qunfa/domain';
@@ -56,6 +56,13 @@ export interface LocalStackOptions {
   now?: () => Date;
   /** Idle long-poll of the queue pollers, in seconds (Lambda uses 20; small stops faster). */
   pollerIdleWaitSeconds?: number;
+  /**
+   * The most invocations of one consumer at once (each queue's own maximum applies below it).
+   * Lambda gives each invocation its own CPU; here every invocation shares this process and
+   * its cores, and fifty senders at once only wait on each other, long enough for a provider
+   * answer to miss the client's timeout. Default: four per core (docs/local-fidelity.md).
+   */
+  pollerConcurrency?: number;
   /**
    * The SMS simulator's start configuration (see simulator/config.ts); PUT /admin/config
    * changes it at runtime. Unless set here, its callbacks go to this stack's API
@@ -132,6 +139,7 @@ async function start({
   rootDir = repoRoot,
   now,
   pollerIdleWaitSeconds,
+  pollerConcurrency = 4 * availableParallelism(),
   simulator: simulatorConfig = {},
   movableClock = false,
   logger = createLogger({ component: 'local', level: logLevel }),
@@ -233,6 +241,7 @@ async function start({
         queues,
         rootDir,
         ...(pollerIdleWaitSeconds === undefined ? {} : { idleWaitSeconds: pollerIdleWaitSeconds }),
+        maxConcurrency: pollerConcurrency,
         logger: logger.child('pollers'),
       }),
     );

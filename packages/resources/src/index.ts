@@ -58,6 +58,8 @@ export interface FunctionDefinition {
   readonly sendsTo: readonly QueueId[];
   /** Whether the function creates and deletes schedules in the schedule group. */
   readonly schedules: boolean;
+  /** Files (from the repository root) copied beside the bundle, read at run time by name. */
+  readonly assets?: readonly string[];
 }
 
 export const tableIds = ['tenants', 'members', 'campaigns', 'messages', 'suppressions', 'metrics'] as const;
@@ -172,7 +174,9 @@ export const queues: Readonly<Record<QueueId, QueueDefinition>> = {
     visibilityTimeoutSeconds: 6 * 30,
     retentionSeconds: 4 * DAY,
     deadLetter: { maxReceiveCount: 5, retentionSeconds: 14 * DAY },
-    consumer: { functionId: 'receipts', batchSize: 100, maxBatchingWindowSeconds: 2, maxConcurrency: 10 },
+    // A callback is a provider's batch (up to 100 receipts from Aliyun or the simulator): ten
+    // of them are a thousand receipts, a few seconds of conditional writes per invocation.
+    consumer: { functionId: 'receipts', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 10 },
   },
   import: {
     id: 'import',
@@ -190,6 +194,8 @@ export const functions: Readonly<Record<FunctionId, FunctionDefinition>> = {
     id: 'api',
     purpose: 'The HTTP API for member data: keys, tenant, members, imports, segments, opt-outs.',
     entry: 'functions/api/handler.ts',
+    // GET /openapi.json answers the committed document (npm run openapi).
+    assets: ['docs/openapi.json'],
     memoryMb: 1024,
     timeoutSeconds: 29,
     tables: {

@@ -72,6 +72,29 @@ describe('createQueueHandler', () => {
     ]);
   });
 
+  it('hands back the records it has no time left to begin, and only those', async () => {
+    let remainingMs = 40_000;
+    const processed: number[] = [];
+    const handler = createQueueHandler({
+      schema: reminder,
+      logger: createLogger({ service: 'test' }),
+      marginMs: 15_000,
+      process: async (message) => {
+        processed.push(message.points);
+        remainingMs -= 10_000;
+      },
+    });
+
+    const result = await handler(sqsEvent([valid(1), valid(2), valid(3), valid(4)]), {
+      ...lambdaContext(),
+      getRemainingTimeInMillis: () => remainingMs,
+    });
+
+    // 40 s, 30 s and 20 s left: begun; 10 s left: handed back for the next invocation.
+    expect(processed).toEqual([1, 2, 3]);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-3' }] });
+  });
+
   it('hands the schema output to the processor, not the raw body', async () => {
     const received: unknown[] = [];
     const handler = createQueueHandler({

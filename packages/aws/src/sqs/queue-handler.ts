@@ -16,14 +16,27 @@ export function createQueueHandler<T>({
   schema,
   logger,
   process,
+  marginMs = 0,
 }: {
   schema: z.ZodType<T>;
   logger: QunfaLogger;
   process: (message: T, record: SQSRecord) => Promise<void>;
+  /**
+   * Records not begun while less than this is left of the invocation's time are handed back
+   * unprocessed (as batch item failures), so that the invocation ends before its timeout
+   * instead of failing every record, the finished ones included. 0: every record is begun.
+   */
+  marginMs?: number;
 }): QueueHandler {
-  const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
+    for (const [index, record] of event.Records.entries()) {
+      if (marginMs > 0 && context.getRemainingTimeInMillis() < marginMs) {
+        const left = event.Records.slice(index);
+        logger.info('out of time: records handed back unprocessed', { count: left.length });
+        batchItemFailures.push(...left.map(({ messageId }) => ({ itemIdentifier: messageId })));
+        break;
+      }
       try {
         const body = parseBody(record.body);
         const parsed = schema.safeParse(body);
