@@ -34,6 +34,9 @@ beforeAll(async () => {
     dataDir,
     ports: { api: 0, dynamodb: 0, sqs: 0, scheduler: 0, simulator: 0 },
     logLevel: 'WARN',
+    // The model's concurrency, uncapped: the cap `npm start` puts on it by the machine's
+    // cores (docs/local-fidelity.md) is checked in test/e2e/local-stack.test.ts.
+    pollerConcurrency: Number.POSITIVE_INFINITY,
   });
   sqs = createSqsClient({ endpoint: stack.components.sqs.endpoint, region: 'us-east-1' });
 });

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { componentNames, isPortFree, type LocalStack, startLocalStack } from '@qunfa/local';
-import { tableIds } from '@qunfa/resources';
+import { queueIds, queues, tableIds } from '@qunfa/resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `npm start` as a test: the whole local stack on free ports in a scratch data folder,
@@ -68,6 +68,15 @@ describe('startLocalStack', () => {
 
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('caps every consumer at four invocations per core, never above the model', () => {
+    const cap = 4 * availableParallelism();
+    for (const id of queueIds) {
+      expect(stack.components.pollers.pollers[id].stats().maxConcurrency).toBe(
+        Math.min(queues[id].consumer.maxConcurrency, cap),
+      );
+    }
   });
 
   it('creates the first tenant and its admin key on a fresh data folder', () => {
