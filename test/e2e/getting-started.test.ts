@@ -20,7 +20,7 @@ const stepSeconds = 60;
 
 const guidePath = join(import.meta.dirname, '../../docs/getting-started.md');
 
-export interface GuideBlock {
+interface GuideBlock {
   readonly kind: 'run' | 'file';
   readonly language: string;
   readonly text: string;
@@ -29,7 +29,7 @@ export interface GuideBlock {
 }
 
 /** The marked fenced blocks of a Markdown document, in order; unmarked blocks are left out. */
-export function guideBlocks(markdown: string): GuideBlock[] {
+function guideBlocks(markdown: string): GuideBlock[] {
   const blocks: GuideBlock[] = [];
   const pattern = /<!--\s*(run|file:\s*([^\s>]+))\s*-->\s*\n\s*```(\w*)\n([\s\S]*?)\n```/g;
   for (const match of markdown.matchAll(pattern)) {
@@ -42,7 +42,7 @@ export function guideBlocks(markdown: string): GuideBlock[] {
 }
 
 /** A block's commands: comments dropped, `\` continuations joined, empty lines skipped. */
-export function commandsOf(text: string): string[] {
+function commandsOf(text: string): string[] {
   return text
     .replace(/[ \t]*\\\n\s*/g, ' ')
     .split('\n')
@@ -64,7 +64,7 @@ function stripComment(line: string): string {
 }
 
 /** Shell words of one command: single and double quotes, `$NAME` and `${NAME}` expanded from `vars`. */
-export function shellWords(command: string, vars: Readonly<Record<string, string>>): string[] {
+function shellWords(command: string, vars: Readonly<Record<string, string>>): string[] {
   const words: string[] = [];
   let word: string | undefined;
   const expand = (text: string, at: number): [string, number] => {
@@ -231,7 +231,10 @@ async function runGuide(blocks: readonly GuideBlock[]): Promise<StepResult[]> {
       const result = await Promise.race([
         step,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Still running after ${stepSeconds} s: ${command}`)), stepSeconds * 1000);
+          timer = setTimeout(
+            () => reject(new Error(`Still running after ${stepSeconds} s: ${command}`)),
+            stepSeconds * 1000,
+          );
         }),
       ]).finally(() => clearTimeout(timer));
       if (process.env.GUIDE_VERBOSE) process.stderr.write(`$ ${command}\n${result.out}\n${result.err}\n\n`);
@@ -259,7 +262,9 @@ describe('docs/getting-started.md', () => {
     ]);
     expect(commandsOf('a \\\n  b # c\n\n# d\nexport X=y   # z')).toEqual(['a b', 'export X=y']);
     expect(
-      guideBlocks('<!-- run -->\n\n```sh\nls\n```\n\n```sh\nnot me\n```\n<!-- file: a.json -->\n```json\n{}\n```'),
+      guideBlocks(
+        '<!-- run -->\n\n```sh\nls\n```\n\n```sh\nnot me\n```\n<!-- file: a.json -->\n```json\n{}\n```',
+      ),
     ).toEqual([
       { kind: 'run', language: 'sh', text: 'ls' },
       { kind: 'file', language: 'json', text: '{}', file: 'a.json' },
@@ -274,7 +279,9 @@ describe('docs/getting-started.md', () => {
       'members.csv',
       'campaign.json',
     ]);
-    const commands = blocks.filter((block) => block.kind === 'run').flatMap((block) => commandsOf(block.text));
+    const commands = blocks
+      .filter((block) => block.kind === 'run')
+      .flatMap((block) => commandsOf(block.text));
     const steps = [
       /^npx qunfa members import members\.csv$/,
       /^curl .*-X PATCH .*\/tenant/,
