@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createLogger, type QueuePoller, repoRoot, type SqsHandler, startQueuePoller } from '@qunfa/local';
 import type { QueueConsumer } from '@qunfa/resources';
@@ -75,6 +75,22 @@ async function depth(url: string): Promise<{ visible: number; inFlight: number }
   return {
     visible: Number(Attributes.ApproximateNumberOfMessages),
     inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+/** A loopback HTTP server that answers "ok" and records the path of every request. */
+async function recordingServer(): Promise<{ calls: string[]; base: string; server: Server }> {
+  const calls: string[] = [];
+  const server = createServer((request, response) => {
+    calls.push(request.url ?? '');
+    response.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    calls,
+    base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    server,
   };
 }
 
@@ -382,14 +398,8 @@ describe('startQueuePoller', () => {
     });
 
     it('kills the doomed invocation right after its n-th answer, and SQS delivers its records again', async () => {
-      const calls: string[] = [];
-      const server = createServer((request, response) => {
-        calls.push(request.url ?? '');
-        response.end('ok');
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const address = server.address();
-      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hit`;
+      const { calls, base, server } = await recordingServer();
+      const url = `${base}/hit`;
       try {
         // Longer than a child process takes to start on a busy machine: no redelivery before the kill.
         const queue = await sqs.createQueue({ visibilityTimeoutSeconds: 10 });
@@ -421,14 +431,7 @@ describe('startQueuePoller', () => {
       }
     });
     it('passes the doom on when the doomed invocation ends before its n-th answer, and kills only once', async () => {
-      const calls: string[] = [];
-      const server = createServer((request, response) => {
-        calls.push(request.url ?? '');
-        response.end('ok');
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const address = server.address();
-      const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      const { calls, base, server } = await recordingServer();
       try {
         // Longer than a child process takes to start on a busy machine: no redelivery before the kill.
         const queue = await sqs.createQueue({ visibilityTimeoutSeconds: 10 });

@@ -8,7 +8,6 @@ import {
   deleteCampaign,
   getCampaignWithProgress,
   listCampaignRuns,
-  NotFoundError,
   pauseCampaign,
   resumeCampaign,
   scheduleCampaign,
@@ -21,6 +20,7 @@ import {
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
 import { pageOptions, pageQuery } from './paging';
+import { requireTenant } from './tenant';
 
 const campaignParams = z.object({ campaignId });
 const listQuery = z.strictObject({ ...pageQuery({ max: 100, fallback: 50 }) });
@@ -64,8 +64,7 @@ export function campaignRoutes({
       role: 'marketer',
       body: campaignInput,
       handle: async ({ principal, body }) => {
-        const tenant = await tenants.getTenant(principal.tenantId);
-        if (!tenant) throw new NotFoundError(`Tenant ${principal.tenantId} no longer exists.`);
+        const tenant = await requireTenant(tenants, principal.tenantId);
         return { status: 201, body: await createCampaign(campaigns, { tenant, input: body }) };
       },
     }),
@@ -178,8 +177,7 @@ export function testSendRoutes({
       params: campaignParams,
       body: testSendInput,
       handle: async ({ principal, params, body }) => {
-        const tenant = await tenants.getTenant(principal.tenantId);
-        if (!tenant) throw new NotFoundError(`Tenant ${principal.tenantId} no longer exists.`);
+        const tenant = await requireTenant(tenants, principal.tenantId);
         return {
           status: 200,
           body: await testSendCampaign(testSends, { tenant, campaignId: params.campaignId, input: body }),

@@ -1,11 +1,6 @@
-import {
-  type ConversionDeps,
-  conversionInput,
-  NotFoundError,
-  recordConversion,
-  type TenantStore,
-} from '@qunfa/domain';
+import { type ConversionDeps, conversionInput, recordConversion, type TenantStore } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
+import { requireTenant } from './tenant';
 
 /** Conversions reported by the merchant's systems (POS, shop, CRM), attributed to a message. */
 export function eventRoutes({
@@ -24,8 +19,7 @@ export function eventRoutes({
       role: 'marketer',
       body: conversionInput,
       handle: async ({ principal, body }) => {
-        const tenant = await tenants.getTenant(principal.tenantId);
-        if (!tenant) throw new NotFoundError(`Tenant ${principal.tenantId} no longer exists.`);
+        const tenant = await requireTenant(tenants, principal.tenantId);
         const { created, conversion } = await recordConversion(conversions, { tenant, input: body });
         const { attribution, ...event } = conversion;
         return {

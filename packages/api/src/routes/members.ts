@@ -10,7 +10,6 @@ import {
   memberFields,
   memberId,
   memberPatch,
-  NotFoundError,
   normalizePhone,
   patchMember,
   putMember,
@@ -28,6 +27,7 @@ import {
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
 import { pageOptions, pageQuery } from './paging';
+import { requireTenant } from './tenant';
 
 const memberParams = z.object({ memberId });
 
@@ -82,11 +82,7 @@ export function memberRoutes({
   tagJobs: TagJobDeps;
   tenants: TenantStore;
 }): Route[] {
-  const tenantOf = async (tenantId: string) => {
-    const tenant = await tenants.getTenant(tenantId);
-    if (!tenant) throw new NotFoundError(`Tenant ${tenantId} no longer exists.`);
-    return tenant;
-  };
+  const tenantOf = (tenantId: string) => requireTenant(tenants, tenantId);
   return [
     defineRoute({
       method: 'PUT',

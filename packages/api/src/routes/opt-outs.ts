@@ -3,7 +3,6 @@ import {
   exportOptOuts,
   listOptOuts,
   lookupOptOut,
-  NotFoundError,
   type OptOutDeps,
   optOutFields,
   removeOptOut,
@@ -13,6 +12,7 @@ import {
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
 import { pageQuery } from './paging';
+import { requireTenant } from './tenant';
 
 /** A cursor is what the previous page or export part returned (a phone hash). */
 const cursor = z
@@ -26,11 +26,7 @@ const removeBody = z.strictObject({ consent: resubscribeConsent.exactOptional() 
 
 /** The opt-out list: look up, add, remove with recorded consent, list and export as CSV. */
 export function optOutRoutes({ optOuts, tenants }: { optOuts: OptOutDeps; tenants: TenantStore }): Route[] {
-  const tenantOf = async (tenantId: string) => {
-    const tenant = await tenants.getTenant(tenantId);
-    if (!tenant) throw new NotFoundError(`Tenant ${tenantId} no longer exists.`);
-    return tenant;
-  };
+  const tenantOf = (tenantId: string) => requireTenant(tenants, tenantId);
   return [
     defineRoute({
       method: 'GET',

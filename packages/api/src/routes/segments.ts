@@ -3,7 +3,6 @@ import {
   deleteSegment,
   getSegment,
   messageCategories,
-  NotFoundError,
   previewSegment,
   type SegmentDeps,
   segmentDefinition,
@@ -16,6 +15,7 @@ import {
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
 import { pageOptions, pageQuery } from './paging';
+import { requireTenant } from './tenant';
 
 const segmentParams = z.object({ segmentId });
 const listQuery = z.strictObject({
@@ -112,8 +112,7 @@ export function segmentRoutes({
       role: 'viewer',
       body: previewBody,
       handle: async ({ principal, body }) => {
-        const tenant = await tenants.getTenant(principal.tenantId);
-        if (!tenant) throw new NotFoundError(`Tenant ${principal.tenantId} no longer exists.`);
+        const tenant = await requireTenant(tenants, principal.tenantId);
         const definition =
           body.definition ??
           (await getSegment(segments, { tenantId: tenant.tenantId, segmentId: body.segmentId ?? '' }))

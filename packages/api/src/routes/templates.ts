@@ -4,7 +4,6 @@ import {
   getTemplate,
   listStarterTemplates,
   memberId,
-  NotFoundError,
   previewSavedTemplate,
   replaceTemplate,
   segmentDefinition,
@@ -20,6 +19,7 @@ import {
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
 import { pageOptions, pageQuery } from './paging';
+import { requireTenant } from './tenant';
 
 const templateParams = z.object({ templateId });
 const listQuery = z.strictObject({
@@ -67,11 +67,7 @@ export function templateRoutes({
   templates: TemplateDeps;
   tenants: TenantStore;
 }): Route[] {
-  const tenantOf = async (tenantId: string) => {
-    const tenant = await tenants.getTenant(tenantId);
-    if (!tenant) throw new NotFoundError(`Tenant ${tenantId} no longer exists.`);
-    return tenant;
-  };
+  const tenantOf = (tenantId: string) => requireTenant(tenants, tenantId);
   return [
     defineRoute({
       method: 'POST',

@@ -1,6 +1,5 @@
 import {
   issueApiKey,
-  NotFoundError,
   patchTenant,
   revokeApiKey,
   role,
@@ -10,6 +9,7 @@ import {
 } from '@qunfa/domain';
 import { defineRoute, type Route } from '@qunfa/http';
 import * as z from 'zod';
+import { requireTenant } from './tenant';
 
 const keyIdParams = z.object({ keyId: z.string().regex(/^[0-9A-Za-z]{12}$/, '12 letters or digits') });
 const newKeyBody = z.strictObject({
@@ -23,11 +23,7 @@ function publicKey({ secretHash: _hidden, tenantId: _tenant, ...key }: StoredApi
 
 /** Who am I, my tenant's settings, and the tenant's API keys. */
 export function tenancyRoutes(deps: TenancyDeps): Route[] {
-  const tenantOf = async (tenantId: string) => {
-    const tenant = await deps.store.getTenant(tenantId);
-    if (!tenant) throw new NotFoundError(`Tenant ${tenantId} no longer exists.`);
-    return tenant;
-  };
+  const tenantOf = (tenantId: string) => requireTenant(deps.store, tenantId);
   return [
     defineRoute({
       method: 'GET',

@@ -7,8 +7,7 @@ import { type Campaign, isRecurring } from './campaign';
 import { transition } from './lifecycle';
 import { buildRunReport, type RunReport } from './report';
 import { type CampaignRun, isActiveRun } from './runs';
-import { campaignScheduleName, campaignScheduleRequest } from './schedule';
-import { type CampaignDeps, getCampaign } from './use-cases';
+import { type CampaignDeps, getCampaign, storeScheduled } from './use-cases';
 
 // The report side of campaigns behind the HTTP API (issue 6, item 7): a run's report, its
 // message records a page at a time with phones masked, and a retry of its failed members.
@@ -199,19 +198,12 @@ export async function retryFailedMembers(
     startAt: now.toISOString(),
     retry: { ofRunId: run.runId, requestedAt: now.toISOString() },
   };
-  const request = campaignScheduleRequest({ tenantId, campaign: next, now });
-  await deps.scheduler.put(request);
-  try {
-    await deps.campaigns.replace(tenantId, campaignId, next, current.updatedAt);
-  } catch (error) {
-    // Changed meanwhile: unless another retry scheduled it, the campaign has no start to keep.
-    if (error instanceof ConflictError) {
-      const stored = await deps.campaigns.get(tenantId, campaignId);
-      if (stored?.state !== 'scheduled')
-        await deps.scheduler.delete(campaignScheduleName({ tenantId, campaignId }));
-    }
-    throw error;
-  }
+  const request = await storeScheduled(deps, {
+    tenantId,
+    campaign: next,
+    previousVersion: current.updatedAt,
+    now,
+  });
   const startsAt = request.spec.kind === 'at' ? request.spec.at : now.toISOString();
   return { campaign: next, ofRunId: run.runId, failedMembers, startsAt };
 }

@@ -301,9 +301,29 @@ export async function scheduleCampaign(
   });
   const startAt = current.startAt ?? oneTimeStartAt({ campaign: current, now });
   const next: Campaign = { ...moved, ...(startAt === undefined ? {} : { startAt }) };
-  await deps.scheduler.put(campaignScheduleRequest({ tenantId, campaign: next, now }));
+  await storeScheduled(deps, { tenantId, campaign: next, previousVersion: current.updatedAt, now });
+  return next;
+}
+
+/**
+ * Puts the campaign's schedule, then stores it scheduled. A campaign changed meanwhile is not
+ * stored (409); unless another request scheduled it, the schedule just put is deleted again.
+ * Returns the schedule put.
+ */
+export async function storeScheduled(
+  deps: Pick<CampaignDeps, 'campaigns' | 'scheduler'>,
+  {
+    tenantId,
+    campaign,
+    previousVersion,
+    now,
+  }: { tenantId: string; campaign: Campaign; previousVersion: string; now: Date },
+): Promise<ReturnType<typeof campaignScheduleRequest>> {
+  const { campaignId } = campaign;
+  const request = campaignScheduleRequest({ tenantId, campaign, now });
+  await deps.scheduler.put(request);
   try {
-    await deps.campaigns.replace(tenantId, campaignId, next, current.updatedAt);
+    await deps.campaigns.replace(tenantId, campaignId, campaign, previousVersion);
   } catch (error) {
     if (error instanceof ConflictError) {
       const stored = await deps.campaigns.get(tenantId, campaignId);
@@ -312,7 +332,7 @@ export async function scheduleCampaign(
     }
     throw error;
   }
-  return next;
+  return request;
 }
 
 /**
